@@ -1,0 +1,77 @@
+"""coop_app: the web application of a cooperative of returned migrant workers."""
+
+import os
+
+from flask import Flask
+
+from coop_app import db as database
+from coop_app import errors, i18n, navigation, security
+from coop_app.auth import access, audit, sessions
+from coop_app.config import build_config
+from coop_app.extensions import bootstrap, csrf, db, limiter, migrate
+
+MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; `config` overrides the environment (tests pass their database)."""
+    config = config or {}
+    app = Flask(
+        __name__,
+        instance_path=config.get("INSTANCE_PATH"),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    configure(app, config)
+    register_extensions(app)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def configure(app: Flask, overrides: dict) -> None:
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(build_config(app.instance_path, secret_key=overrides.get("SECRET_KEY")))
+    app.config.update(overrides)
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    i18n.init_app(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Order matters: idle sessions end before access is checked; audit runs last."""
+    sessions.init_app(app)
+    access.init_app(app)
+    audit.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    navigation.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from coop_app.auth.audit_routes import bp as audit_bp
+    from coop_app.auth.routes import bp as auth_bp
+    from coop_app.auth.users_routes import bp as users_bp
+    from coop_app.dashboard.routes import bp as dashboard_bp
+    from coop_app.health import bp as health_bp
+
+    app.register_blueprint(dashboard_bp, url_prefix="")
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(users_bp, url_prefix="/admin/users")
+    app.register_blueprint(audit_bp, url_prefix="/audit")
+    app.register_blueprint(i18n.bp, url_prefix="/i18n")
+    app.register_blueprint(health_bp, url_prefix="/health")
+
+
+def register_cli(app: Flask) -> None:
+    from coop_app.cli import register_commands
+
+    register_commands(app)

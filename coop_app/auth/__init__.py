@@ -1,0 +1,1 @@
+"""Users, roles, login sessions, access control and the audit log."""

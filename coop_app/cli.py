@@ -1,0 +1,70 @@
+"""Flask commands: create-user, seed-demo (each command commits once, like a request)."""
+
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+
+from coop_app.auth import audit
+from coop_app.auth.roles import Role
+from coop_app.auth.services import create_user
+from coop_app.demo import database_is_empty, seed_demo
+from coop_app.errors import DomainError
+from coop_app.extensions import db
+
+DEMO_LOGINS_FILE = "demo-logins.txt"
+
+
+@click.command("create-user")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--full-name", default=None, help="Defaults to the username.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(username: str, role: str, full_name: str | None, password_stdin: bool):
+    """Create a user (there is no default administrator outside the demo)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user, _ = create_user(
+            username=username, full_name=full_name or username, role=Role(role), password=password
+        )
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    audit.record_cli(action="cli.create-user", entity=f"user:{user.id}", detail=f"role {role}")
+    db.session.commit()
+    click.echo(f"Created user {user.username} ({role}).")
+
+
+@click.command("seed-demo")
+@click.option("--seed", default=1, show_default=True, help="Seed of the demo data.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data exist.")
+def seed_demo_command(seed: int, if_empty: bool):
+    """Fill an empty database with the demo cooperative of Wonosobo."""
+    if not database_is_empty():
+        if if_empty:
+            click.echo("The database already has data; the demo was not seeded again.")
+            return
+        raise click.ClickException("The database is not empty; the demo seeds only an empty one.")
+    logins = seed_demo(seed=seed)
+    audit.record_cli(action="cli.seed-demo", detail=f"seed {seed}")
+    db.session.commit()
+    path = _write_demo_logins(logins)
+    click.echo(f"Seeded the demo cooperative (seed {seed}). Demo logins are in {path}.")
+
+
+def _write_demo_logins(logins: dict[str, str]) -> str:
+    """Write the demo passwords where only the machine's owner can read them."""
+    path = os.path.join(current_app.instance_path, DEMO_LOGINS_FILE)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        for username, password in logins.items():
+            handle.write(f"{username:<10} {password}\n")
+    return path
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_demo_command)

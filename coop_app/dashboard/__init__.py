@@ -1,0 +1,1 @@
+"""The first screen each role sees."""

@@ -1,0 +1,147 @@
+"""Database base: naming convention, SQLite settings, write transactions, append-only rows."""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import Flask, g, has_request_context, request
+from sqlalchemy import event, orm
+
+#: Every constraint gets a predictable name, so that migrations can alter it later
+#: (SQLite batch mode cannot drop an unnamed constraint).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+#: Whole rupiah. Never Numeric on SQLite (it silently rounds large values), never float.
+Money = sa.BigInteger
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    # FULL: a committed posting survives a power cut, not only an application crash.
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=15000",
+)
+
+
+def utcnow() -> datetime:
+    """Timezone-aware current time in UTC; times are stored in UTC, shown in Asia/Jakarta."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """A timestamp stored as UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def wants_write_lock() -> bool:
+    """Whether a transaction starting now should take SQLite's write lock at once.
+
+    POST requests and CLI commands write; GET requests only read unless a view marks
+    `g.write_intent` (the audit log does for denied GETs). Taking the lock at BEGIN
+    avoids "database is locked" when a read transaction later tries to write.
+    """
+    if not has_request_context():
+        return True
+    return request.method not in SAFE_METHODS or g.get("write_intent", False)
+
+
+def _on_sqlite_connect(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _on_sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")
+
+
+def configure_engine(engine: sa.Engine) -> None:
+    """Apply the SQLite pragmas and transaction mode (SQLAlchemy's pysqlite recipe)."""
+    if engine.dialect.name != "sqlite":
+        return
+    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "begin", _on_sqlite_begin)
+
+
+def init_app(app: Flask) -> None:
+    """Configure the app's engine once it exists."""
+    from coop_app.extensions import db
+
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+class AppendOnly:
+    """Mixin for tables whose rows are written once and never changed or deleted."""
+
+
+class AppendOnlyViolation(RuntimeError):
+    """An attempt to change or delete a row of an append-only table."""
+
+
+@event.listens_for(orm.Session, "before_flush")
+def _refuse_append_only_changes(session, _flush_context, _instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AppendOnly) and (obj in session.deleted or session.is_modified(obj)):
+            raise AppendOnlyViolation(f"{type(obj).__name__} rows are append-only")
+
+
+PG_REFUSE_FUNCTION = """
+CREATE OR REPLACE FUNCTION coop_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
+END
+$$
+"""
+
+
+def append_only_ddl(dialect: str, table: str) -> list[str]:
+    """DDL for triggers that refuse UPDATE and DELETE (and TRUNCATE) on `table`."""
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            for op in ("UPDATE", "DELETE")
+        ]
+    if dialect == "postgresql":
+        return [
+            PG_REFUSE_FUNCTION,
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION coop_refuse_change()",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION coop_refuse_change()",
+        ]
+    raise ValueError(f"unsupported database dialect: {dialect}")
+
+
+def drop_append_only_ddl(dialect: str, table: str) -> list[str]:
+    """DDL that removes the triggers of `append_only_ddl` (for downgrades)."""
+    if dialect == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {table}_no_{op}" for op in ("update", "delete")]
+    return [
+        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
+        f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+    ]

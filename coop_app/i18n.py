@@ -1,0 +1,75 @@
+"""Language, rupiah and date formatting, and the language switch.
+
+Indonesian is the default; English is a switch away (kept in the session). Rupiah are
+always written the Indonesian way (`Rp 1.234.567`) whatever the language, because that
+is how every receipt and passbook in the cooperative writes them.
+"""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_currency, format_decimal
+from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask_babel import get_locale
+
+from coop_app.auth.access import public, safe_next_url
+from coop_app.extensions import babel
+
+LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    """The language chosen with the switch, else Indonesian."""
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else "id"
+
+
+def format_rupiah(amount: int | None, *, symbol: bool = True) -> str:
+    """`Rp 1.234.567` (or `1.234.567` without the symbol); negatives as `-Rp 5.000`."""
+    if amount is None:
+        return ""
+    if not symbol:
+        return format_decimal(amount, format="#,##0", locale="id_ID")
+    return format_currency(amount, "IDR", format="¤ #,##0", currency_digits=False, locale="id_ID")
+
+
+def format_day(value: date | datetime | None) -> str:
+    """`17 Maret 2025` in Indonesian, `17 March 2025` in English."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(JAKARTA).date()
+    return babel_format_date(value, "d MMMM y", locale=str(get_locale()))
+
+
+def format_moment(value: datetime | None) -> str:
+    """A stored UTC time shown in Jakarta time: `17 Maret 2025 14:03 WIB`."""
+    if value is None:
+        return ""
+    local = value.astimezone(JAKARTA)
+    return babel_format_datetime(local, "d MMMM y HH:mm", locale=str(get_locale())) + " WIB"
+
+
+@bp.post("/language")
+@public
+def set_language():
+    """Switch the interface language and go back to the page the user was on."""
+    lang = request.form.get("lang", "")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    return redirect(safe_next_url(request.form.get("next")) or url_for("dashboard.index"))
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Babel, register the filters and the language switch."""
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Jakarta")
+    app.jinja_env.filters["rupiah"] = format_rupiah
+    app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["moment"] = format_moment
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

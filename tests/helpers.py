@@ -1,0 +1,46 @@
+"""Helpers for tests: CSRF-aware posting, logging in, reading the audit log."""
+
+import re
+
+import sqlalchemy as sa
+
+from coop_app.extensions import db
+
+#: The password every test user gets (long enough, not on the common list).
+PASSWORD = "tiga-ekor-kambing-di-sawah"
+
+_CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/auth/login") -> str:
+    """Read a CSRF token from a page, as a browser would."""
+    response = client.get(path, follow_redirects=True)
+    match = _CSRF_RE.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post(client, path: str, data: dict | None = None, token_page: str = "/", **kwargs):
+    """POST with a valid CSRF token taken from `token_page`."""
+    form = dict(data or {})
+    form.setdefault("csrf_token", csrf_token(client, token_page))
+    return client.post(path, data=form, **kwargs)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    """Log in through the login form; returns the response."""
+    return post(
+        client,
+        "/auth/login",
+        {"username": username, "password": password},
+        token_page="/auth/login",
+    )
+
+
+def audit_rows(app) -> list:
+    """Every audit row, oldest first."""
+    from coop_app.auth.models import AuditEvent
+
+    with app.app_context():
+        rows = db.session.execute(sa.select(AuditEvent).order_by(AuditEvent.id)).scalars()
+        return rows.all()

@@ -1,0 +1,114 @@
+"""Access control: every route declares a policy; a role x route matrix pins who gets what.
+
+Adding a route without adding it to ROUTES makes `test_every_route_is_in_the_matrix` fail,
+so a new page cannot ship without someone deciding who may use it.
+"""
+
+import pytest
+
+from coop_app import create_app
+from coop_app.auth.access import PUBLIC, policy_of
+from coop_app.auth.roles import Role
+from coop_app.config import config_for_tests
+from tests.helpers import audit_rows, post
+
+ANON = "anonymous"
+A, T, S, TR, M = Role.ADMIN, Role.TREASURER, Role.SUPERVISOR, Role.TRAINER, Role.MEMBER
+EVERYONE = (A, T, S, TR, M)
+
+#: endpoint -> (method, path, roles allowed, status when allowed, status for anonymous).
+#: A POST is sent with a valid CSRF token and an empty form: the allowed status is what
+#: an empty form earns (422 = refused and re-shown), proving the view ran.
+ROUTES = {
+    "dashboard.index": ("GET", "/", EVERYONE, 200, 302),
+    "auth.login": ("GET", "/auth/login", "public", 302, 200),
+    "auth.login#post": ("POST", "/auth/login", "public", 302, 422),
+    "auth.logout#post": ("POST", "/auth/logout", EVERYONE, 302, 302),
+    "auth.change_password": ("GET", "/auth/password", EVERYONE, 200, 302),
+    "auth.change_password#post": ("POST", "/auth/password", EVERYONE, 422, 302),
+    "users.index": ("GET", "/admin/users/", (A, S), 200, 302),
+    "users.create": ("GET", "/admin/users/new", (A,), 200, 302),
+    "users.create#post": ("POST", "/admin/users/new", (A,), 422, 302),
+    "users.show": ("GET", "/admin/users/{target}", (A, S), 200, 302),
+    "users.update#post": ("POST", "/admin/users/{target}", (A,), 422, 302),
+    "users.reset_password#post": ("POST", "/admin/users/{target}/reset-password", (A,), 422, 302),
+    "users.set_active#post": ("POST", "/admin/users/{target}/active", (A,), 422, 302),
+    "audit.index": ("GET", "/audit/", (A, S), 200, 302),
+    "i18n.set_language#post": ("POST", "/i18n/language", "public", 302, 302),
+    "health.check": ("GET", "/health/", "public", 200, 200),
+    "static": ("GET", "/static/css/app.css", "public", 200, 200),
+    "bootstrap.static": ("GET", "/bootstrap/static/css/bootstrap.min.css", "public", 200, 200),
+}
+
+
+def _routes_app():
+    return create_app(config_for_tests("sqlite://") | {"SECRET_KEY": "x"})
+
+
+def test_every_route_declares_a_policy():
+    app = _routes_app()
+    with app.test_request_context():
+        undeclared = [rule.endpoint for rule in app.url_map.iter_rules() if not policy_of(rule.endpoint)]
+    assert undeclared == []
+
+
+def test_every_route_is_in_the_matrix():
+    app = _routes_app()
+    in_app = set()
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            in_app.add(rule.endpoint if method == "GET" else f"{rule.endpoint}#post")
+    assert in_app == set(ROUTES)
+
+
+def test_matrix_policies_match_the_declarations():
+    app = _routes_app()
+    with app.test_request_context():
+        for key, (_method, _path, roles, _ok, _anon) in ROUTES.items():
+            policy = policy_of(key.split("#")[0])
+            expected = PUBLIC if roles == "public" else frozenset(roles)
+            assert policy == expected, key
+
+
+def _cases():
+    for key in ROUTES:
+        for who in (ANON, *EVERYONE):
+            yield pytest.param(key, who, id=f"{key}-{who}")
+
+
+@pytest.mark.parametrize(("key", "who"), list(_cases()))
+def test_role_route_matrix(app, client, login_as, make_user, key, who):
+    method, path, roles, ok_status, anon_status = ROUTES[key]
+    target = make_user(Role.TRAINER, "target")
+    if who != ANON:
+        login_as(who)
+    with app.app_context():
+        from coop_app.auth.models import User
+        from coop_app.extensions import db
+
+        target_id = db.session.execute(db.select(User.id).where(User.username == target)).scalar()
+    url = path.format(target=target_id)
+    before = len(audit_rows(app))
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = post(client, url, token_page="/auth/login" if who == ANON else "/auth/password")
+
+    if who == ANON:
+        expected = anon_status
+    elif roles == "public" or who in roles:
+        expected = ok_status
+    else:
+        expected = 403
+    assert response.status_code == expected
+    if who == ANON and expected == 302 and roles != "public":
+        assert response.headers["Location"].startswith("/auth/login")
+
+    rows = audit_rows(app)[before:]
+    denied = expected == 403 or (who == ANON and roles != "public")
+    if method == "POST" or denied:
+        assert len(rows) == 1, "every POST and every denied access writes exactly one audit row"
+        assert rows[0].outcome == ("denied" if denied else rows[0].outcome)
+        assert rows[0].path == url
+    else:
+        assert rows == []
