@@ -5,6 +5,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from coop_app.auth import audit
 from coop_app.auth.roles import Role
@@ -21,6 +22,7 @@ DEMO_LOGINS_FILE = "demo-logins.txt"
 @click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--full-name", default=None, help="Defaults to the username.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
 def create_user_command(username: str, role: str, full_name: str | None, password_stdin: bool):
     """Create a user (there is no default administrator outside the demo)."""
     if password_stdin:
@@ -41,6 +43,7 @@ def create_user_command(username: str, role: str, full_name: str | None, passwor
 @click.command("seed-demo")
 @click.option("--seed", default=1, show_default=True, help="Seed of the demo data.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data exist.")
+@with_appcontext
 def seed_demo_command(seed: int, if_empty: bool):
     """Fill an empty database with the demo cooperative of Wonosobo."""
     if not database_is_empty():

@@ -8,6 +8,7 @@ from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
+from wtforms.validators import ValidationError
 
 from coop_app.i18n import format_rupiah
 
@@ -133,10 +134,10 @@ class RupiahField(StringField):
             return
         if self.data < self.min_value:
             minimum = format_rupiah(self.min_value)
-            raise ValueError(_("The amount must be at least %(min)s.", min=minimum))
+            raise ValidationError(_("The amount must be at least %(min)s.", min=minimum))
         if self.data > self.max_value:
             maximum = format_rupiah(self.max_value)
-            raise ValueError(_("The amount is too large (at most %(max)s).", max=maximum))
+            raise ValidationError(_("The amount is too large (at most %(max)s).", max=maximum))
 
     def _value(self):
         if self.data is not None:

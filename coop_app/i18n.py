@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency, format_decimal
-from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask import Blueprint, Flask, has_request_context, redirect, request, session, url_for
 from flask_babel import get_locale
 
 from coop_app.auth.access import public, safe_next_url
@@ -24,8 +24,8 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
-    """The language chosen with the switch, else Indonesian."""
-    chosen = session.get("lang")
+    """The language chosen with the switch, else Indonesian (also for CLI commands)."""
+    chosen = session.get("lang") if has_request_context() else None
     return chosen if chosen in LANGUAGES else "id"
 
 

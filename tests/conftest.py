@@ -14,7 +14,7 @@ from flask_migrate import upgrade
 
 from coop_app import create_app
 from coop_app.auth.roles import Role
-from coop_app.config import database_url, config_for_tests
+from coop_app.config import config_for_tests, database_url
 from coop_app.extensions import db
 from tests.helpers import PASSWORD, login
 

@@ -48,7 +48,9 @@ def _routes_app():
 def test_every_route_declares_a_policy():
     app = _routes_app()
     with app.test_request_context():
-        undeclared = [rule.endpoint for rule in app.url_map.iter_rules() if not policy_of(rule.endpoint)]
+        undeclared = [
+            rule.endpoint for rule in app.url_map.iter_rules() if not policy_of(rule.endpoint)
+        ]
     assert undeclared == []
 
 

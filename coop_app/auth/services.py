@@ -164,9 +164,7 @@ def create_user(
     return user, temporary
 
 
-def update_user(
-    user: User, *, full_name: str, role: Role, expected_version: int | None
-) -> None:
+def update_user(user: User, *, full_name: str, role: Role, expected_version: int | None) -> None:
     """Change a user's name and role; the last active administrator cannot be demoted."""
     _check_version(user, expected_version)
     new_role = Role(role).value
