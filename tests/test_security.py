@@ -11,6 +11,7 @@ from tests.helpers import audit_rows, login, post
 
 EXPECTED_CSP = {
     "default-src 'self'",
+    "img-src 'self' data:",
     "object-src 'none'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
