@@ -37,7 +37,7 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     flag = _required_kind(item)
-    if report.skipped and flag:
+    if report.skipped and flag and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped although {flag}=1: {report.longrepr}"
 

@@ -1,6 +1,5 @@
 """Browser fixtures: the app served live on a copy of the test database, Debian's Chromium."""
 
-import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -35,16 +34,6 @@ USERS = {
     "bendahara": ("Sri Wahyuni", Role.TREASURER),
     "ketua": ("Siti Rahayu", Role.ADMIN),
 }
-
-#: Console errors caused by known bugs of the app, tolerated by the journeys until fixed;
-#: test_known_app_bugs (strict xfail) fails as soon as they are gone, to drop this list.
-KNOWN_APP_BUGS = (
-    # No favicon: every first visit logs a 404 for /favicon.ico.
-    re.compile(r"/favicon\.ico Failed to load resource: .*status of 404"),
-    # The CSP has no img-src, so Bootstrap's data: SVG icons (the navbar toggler's
-    # three bars, the select arrow, the validation marks) are blocked.
-    re.compile(r"image 'data:image/svg\+xml.*violates .*Content Security Policy"),
-)
 
 
 @pytest.fixture(scope="session")
@@ -103,7 +92,6 @@ class BrowserProblems:
     A test declares the refusals it expects (`expect_status`); anything else fails it.
     """
 
-    tolerate_known_bugs: bool = True
     expected: set[tuple[str, int]] = field(default_factory=set)
     responses: list[tuple[str, int]] = field(default_factory=list)
     console: list[tuple[str, str]] = field(default_factory=list)
@@ -131,16 +119,10 @@ class BrowserProblems:
             for path, status in self.expected
         )
 
-    def _is_known_bug(self, url: str, text: str) -> bool:
-        line = f"{url} {text}"
-        return self.tolerate_known_bugs and any(bug.search(line) for bug in KNOWN_APP_BUGS)
-
     def unexpected(self) -> list:
         responses = [r for r in self.responses if r not in self.expected]
         console = [
-            (url, text)
-            for url, text in self.console
-            if not self._is_expected_console(url, text) and not self._is_known_bug(url, text)
+            (url, text) for url, text in self.console if not self._is_expected_console(url, text)
         ]
         return responses + console
 
