@@ -15,8 +15,6 @@ from coop_app.auth.roles import Role
 from coop_app.auth.services import create_user
 from coop_app.extensions import db
 
-COOPERATIVE_NAME = "Koperasi Purna Migran Sejahtera Wonosobo"
-
 #: username, full name, role: the board chair, treasurer, supervisor, trainer and a member.
 DEMO_USERS = (
     ("ketua", "Siti Rahayu", Role.ADMIN),

@@ -2,9 +2,14 @@
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from coop_app.extensions import db
+
+#: Run a database test on one database only (it checks something only that one has).
+only_sqlite = pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
+only_postgres = pytest.mark.parametrize("database_uri", ["postgresql"], indirect=True)
 
 #: The password every test user gets (long enough, not on the common list).
 PASSWORD = "tiga-ekor-kambing-di-sawah"

@@ -4,6 +4,8 @@ Adding a route without adding it to ROUTES makes `test_every_route_is_in_the_mat
 so a new page cannot ship without someone deciding who may use it.
 """
 
+import re
+
 import pytest
 
 from coop_app import create_app
@@ -114,3 +116,44 @@ def test_role_route_matrix(app, client, login_as, make_user, key, who):
         assert rows[0].path == url
     else:
         assert rows == []
+
+
+POST_ROUTES = [key for key, route in ROUTES.items() if route[0] == "POST"]
+
+
+@pytest.mark.parametrize("key", POST_ROUTES)
+def test_every_post_refuses_a_missing_csrf_token_and_changes_nothing(app, client, login_as, key):
+    _method, path, _roles, _ok, _anon = ROUTES[key]
+    login_as(A, "ketua")
+    url = path.format(target=1)
+    before = len(audit_rows(app))
+    response = client.post(url, data={"lang": "en", "version": "1", "full_name": "X"})
+    assert response.status_code == 400
+    assert "Formulir sudah kedaluwarsa atau tidak valid" in response.get_data(as_text=True)
+    (row,) = audit_rows(app)[before:]
+    assert (row.status_code, row.outcome) == (400, "failure")
+    assert client.get("/").status_code == 200, "still logged in, nothing changed"
+    with app.app_context():
+        from coop_app.auth.models import User
+        from coop_app.extensions import db
+
+        user = db.session.get(User, 1)
+        assert (user.full_name, user.version, user.active) == ("Test admin", 1, True)
+
+
+#: The menu each role sees (labels in Indonesian, in order).
+MENUS = {
+    A: ["Beranda", "Pengguna", "Catatan aktivitas"],
+    T: ["Beranda"],
+    S: ["Beranda", "Pengguna", "Catatan aktivitas"],
+    TR: ["Beranda"],
+    M: ["Beranda"],
+}
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+def test_each_role_sees_only_its_own_menu(client, login_as, role):
+    login_as(role)
+    page = client.get("/").get_data(as_text=True)
+    menu = page.split('<ul class="navbar-nav me-auto">')[1].split("</ul>")[0]
+    assert re.findall(r">([^<>]+)</a>", menu) == MENUS[role]

@@ -11,10 +11,7 @@ from coop_app.auth.roles import Role
 from coop_app.config import config_for_tests
 from coop_app.db import AppendOnlyViolation
 from coop_app.extensions import db
-from tests.helpers import audit_rows, login
-
-only_sqlite = pytest.mark.parametrize("database_uri", ["sqlite"], indirect=True)
-only_postgres = pytest.mark.parametrize("database_uri", ["postgresql"], indirect=True)
+from tests.helpers import audit_rows, login, only_postgres, only_sqlite
 
 
 @only_sqlite

@@ -9,6 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
 
 from coop_app.auth import audit
 from coop_app.auth.models import LoginThrottle, User
@@ -126,6 +127,14 @@ def _check_version(user: User, expected_version: int | None) -> None:
         raise StaleEditError()
 
 
+def _flush_user_change() -> None:
+    """Write the change now, so that a concurrent edit (the version column) is a StaleEditError."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleEditError() from None
+
+
 def create_user(
     *,
     username: str,
@@ -173,6 +182,7 @@ def update_user(user: User, *, full_name: str, role: Role, expected_version: int
     detail = f"role {user.role} -> {new_role}" if new_role != user.role else "name"
     user.full_name = full_name.strip()
     user.role = new_role
+    _flush_user_change()
     audit.note(entity=f"user:{user.id}", detail=detail)
 
 
@@ -194,6 +204,7 @@ def set_active(user: User, *, active: bool, by: User, expected_version: int | No
     if not active and user.role == Role.ADMIN:
         _check_other_admin_remains(user)
     user.active = active
+    _flush_user_change()
     if not active:
         revoke_all_sessions(user, reason="deactivated")
     audit.note(entity=f"user:{user.id}", detail="activated" if active else "deactivated")
@@ -206,6 +217,7 @@ def reset_password(user: User, *, expected_version: int | None) -> str:
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
     user.password_changed_at = utcnow()
+    _flush_user_change()
     revoke_all_sessions(user, reason="password_reset")
     audit.note(entity=f"user:{user.id}", detail="password reset")
     return temporary
@@ -221,5 +233,6 @@ def change_own_password(user: User, *, current: str, new: str) -> None:
     user.password_hash = hash_password(new)
     user.must_change_password = False
     user.password_changed_at = utcnow()
+    _flush_user_change()
     revoke_all_sessions(user, reason="password_change")
     audit.note(entity=f"user:{user.id}", detail="password changed")

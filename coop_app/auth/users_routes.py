@@ -138,7 +138,10 @@ def set_active(user_id: int):
         activate = not user.active
         by = current_user._get_current_object()
         services.set_active(user, active=activate, by=by, expected_version=version)
-        flash(_("The account is active again.") if activate else _("The account is deactivated."))
+        flash(
+            _("The account is active again.") if activate else _("The account is deactivated."),
+            "success",
+        )
         return redirect(url_for("users.show", user_id=user.id))
 
     return _act_on_user(user_id, toggle)

@@ -13,7 +13,7 @@ from coop_app.auth.roles import Role
 from coop_app.db import utcnow
 from coop_app.errors import DomainError, StaleEditError
 from coop_app.extensions import db
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, only_postgres
 
 WRONG = "bukan-kata-sandinya-99"
 
@@ -230,3 +230,28 @@ def test_changing_ones_password_checks_the_current_one_and_the_rules(app, make_u
         assert verify_password(user.password_hash, "kata-sandi-baru-ku")
         assert not user.must_change_password
         assert _open_sessions("anggota") == 0
+
+
+@only_postgres
+def test_a_concurrent_edit_between_check_and_save_is_stale_not_an_error(make_app, make_user):
+    """Two workers load the same user; the second to write gets the friendly refusal.
+
+    PostgreSQL only: on SQLite a POST takes the write lock at BEGIN, so the second
+    worker waits for the first to finish and then sees its version on the form check.
+    """
+    worker_a, worker_b = make_app(), make_app()
+    make_user(Role.TRAINER, "pelatih")
+    with worker_a.test_request_context(method="POST"):
+        user_a = _user("pelatih")
+        with worker_b.test_request_context(method="POST"):
+            user_b = _user("pelatih")
+            services.update_user(
+                user_b, full_name="B", role=Role.MEMBER, expected_version=user_b.version
+            )
+            db.session.commit()
+        with pytest.raises(StaleEditError):
+            services.update_user(
+                user_a, full_name="A", role=Role.ADMIN, expected_version=user_a.version
+            )
+        db.session.rollback()
+        assert (_user("pelatih").full_name, _user("pelatih").role) == ("B", "member")
