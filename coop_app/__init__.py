@@ -47,11 +47,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    """Order matters: idle sessions end before access is checked; audit runs last."""
+    """Order matters: hostile input is refused first, idle sessions end before access
+    is checked, and the audit row is written after everything else."""
+    security.init_app(app)
     sessions.init_app(app)
     access.init_app(app)
     audit.init_app(app)
-    security.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
 

@@ -56,7 +56,7 @@ CSRF_MESSAGE = _l("The form has expired or is not valid. Reload the page and try
 
 def render_error(status: int, message: str | None = None, error_code: str | None = None):
     """Render the error page for `status` with an optional more specific message."""
-    title, default_message = ERROR_PAGES[status]
+    title, default_message = ERROR_PAGES.get(status, ERROR_PAGES[400])
     body = render_template(
         "errors/error.html",
         status=status,
@@ -68,10 +68,10 @@ def render_error(status: int, message: str | None = None, error_code: str | None
 
 
 def _handle_http(error: HTTPException):
-    status = error.code if error.code in ERROR_PAGES else 500
-    if status == 500 or error.code not in ERROR_PAGES:
+    """A client error keeps its status (with the generic page if it has none of its own)."""
+    if error.code is None or error.code >= 500:
         return _handle_unexpected(error)
-    return render_error(status)
+    return render_error(error.code)
 
 
 def _handle_csrf(_error: CSRFError):

@@ -4,7 +4,7 @@ from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
@@ -18,5 +18,11 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+def _logged_in() -> bool:
+    return current_user.is_authenticated
+
+
+#: Per address; the default limit (RATELIMIT_DEFAULT) applies only to anonymous requests,
+#: so that nobody logged out can flood the audit log with refused requests.
+limiter = Limiter(key_func=get_remote_address, default_limits_exempt_when=_logged_in)
 talisman = Talisman()

@@ -1,9 +1,16 @@
 """Security headers, caching rules and proxy trust."""
 
+import re
+
 from flask import Flask, Response, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from coop_app.db import SAFE_METHODS
+from coop_app.errors import render_error
 from coop_app.extensions import talisman
+
+CONTROL_CHARACTER_MESSAGE = _l("What you sent contains characters that are not allowed.")
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -23,6 +30,23 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+#: NUL and other C0 control characters except tab, line feed and carriage return.
+_FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _refuse_control_characters():
+    """Hostile text: refuse control characters in the query or form before any view runs.
+
+    They have no place in what people type, and PostgreSQL cannot store a NUL at all.
+    """
+    values = [*request.args.values()]
+    if request.method not in SAFE_METHODS:
+        values += [*request.form.values()]
+    if any(_FORBIDDEN_CHARACTERS.search(value) for value in values):
+        return render_error(400, str(CONTROL_CHARACTER_MESSAGE))
+    return None
+
+
 def init_app(app: Flask) -> None:
     """Headers on every response; HSTS and HTTPS redirects only in production."""
     if app.config["PROXY_COUNT"]:
@@ -40,3 +64,4 @@ def init_app(app: Flask) -> None:
         frame_options="DENY",
     )
     app.after_request(_no_store)
+    app.before_request(_refuse_control_characters)

@@ -11,8 +11,10 @@ import pytest
 from coop_app import create_app
 from coop_app.auth.access import PUBLIC, policy_of
 from coop_app.auth.roles import Role
+from coop_app.auth.services import create_user
 from coop_app.config import config_for_tests
-from tests.helpers import audit_rows, post
+from coop_app.extensions import db
+from tests.helpers import PASSWORD, audit_rows, login, post
 
 ANON = "anonymous"
 A, T, S, TR, M = Role.ADMIN, Role.TREASURER, Role.SUPERVISOR, Role.TRAINER, Role.MEMBER
@@ -112,10 +114,39 @@ def test_role_route_matrix(app, client, login_as, make_user, key, who):
     denied = expected == 403 or (who == ANON and roles != "public")
     if method == "POST" or denied:
         assert len(rows) == 1, "every POST and every denied access writes exactly one audit row"
-        assert rows[0].outcome == ("denied" if denied else rows[0].outcome)
-        assert rows[0].path == url
+        assert (rows[0].outcome, rows[0].path) == (
+            _expected_outcome(key, who, expected, denied),
+            url,
+        )
     else:
         assert rows == []
+
+
+def _expected_outcome(key: str, who, status: int, denied: bool) -> str:
+    if denied:
+        return "denied"
+    if key == "auth.login#post" and who != ANON:
+        return "failure"  # already logged in: nothing happened
+    return "failure" if status >= 400 else "success"
+
+
+def test_a_view_without_a_declared_policy_is_refused_to_everyone(make_app):
+    app = make_app()
+
+    def forgotten():
+        return "should never be served"
+
+    app.add_url_rule("/forgotten", "forgotten", forgotten)
+    anonymous = app.test_client()
+    assert anonymous.get("/forgotten").headers["Location"].startswith("/auth/login")
+    admin = app.test_client()
+    with app.app_context():
+        create_user(username="ketua", full_name="K", role=A, password=PASSWORD)
+        db.session.commit()
+    login(admin, "ketua")
+    response = admin.get("/forgotten")
+    assert response.status_code == 403
+    assert "should never be served" not in response.get_data(as_text=True)
 
 
 POST_ROUTES = [key for key, route in ROUTES.items() if route[0] == "POST"]

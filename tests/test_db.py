@@ -69,6 +69,12 @@ def test_migrations_go_down_to_empty_and_up_again(database_uri, tmp_path):
         downgrade(revision="base")
         tables = set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert tables == set()
+        if db.engine.dialect.name == "postgresql":
+            functions = db.session.execute(
+                sa.text("SELECT count(*) FROM pg_proc WHERE proname = 'coop_refuse_change'")
+            ).scalar()
+            db.session.rollback()
+            assert functions == 0
         upgrade()
         tables = set(sa.inspect(db.engine).get_table_names())
         assert {"user_account", "audit_log", "login_session", "login_throttle"} <= tables

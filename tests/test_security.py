@@ -133,3 +133,44 @@ def test_wrong_credentials_change_nothing_but_the_failure_count(app, client, mak
     login(client, "bendahara", "salah-salah-salah")
     with app.app_context():
         assert db.session.execute(sa.select(User)).scalar_one().version == before
+
+
+def test_a_nul_byte_in_a_form_is_refused_in_indonesian_and_audited(app, client):
+    response = post(
+        client, "/auth/login", {"username": "ketua\x00", "password": "x"}, token_page="/auth/login"
+    )
+    assert response.status_code == 400
+    assert "Kiriman Anda berisi karakter yang tidak diizinkan." in response.get_data(as_text=True)
+    row = audit_rows(app)[-1]
+    assert (row.action, row.status_code) == ("auth.login", 400)
+
+
+def test_a_nul_byte_in_a_query_is_refused(client, login_as):
+    login_as(Role.SUPERVISOR)
+    assert client.get("/audit/?actor=%00").status_code == 400
+
+
+def test_other_client_errors_keep_their_status_and_are_not_server_errors(client, caplog):
+    response = client.get("/static/css/app.css", headers={"Range": "bytes=999999-"})
+    assert response.status_code == 416
+    assert "Permintaan tidak valid" in response.get_data(as_text=True)
+    assert not [record for record in caplog.records if "unhandled error" in record.getMessage()]
+
+
+def test_requests_for_pages_that_do_not_exist_leave_no_audit_rows(app, client):
+    client.get("/tidak-ada")
+    client.post("/tidak-ada", data={"x": "y"})
+    assert audit_rows(app) == []
+
+
+def test_anonymous_requests_are_rate_limited_but_logged_in_users_are_not(make_app, make_user):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="5 per minute")
+    stranger = app.test_client()
+    statuses = [stranger.get("/").status_code for _ in range(6)]
+    assert statuses == [302] * 5 + [429]
+    assert len(audit_rows(app)) == 5, "the refused flood adds no more rows"
+    make_user(Role.TREASURER, "bendahara")
+    member = app.test_client()
+    member.environ_base["REMOTE_ADDR"] = "10.1.2.3"
+    login(member, "bendahara")
+    assert {member.get("/").status_code for _ in range(10)} == {200}

@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from coop_app.auth import audit
 from coop_app.auth.roles import Role
+from coop_app.db import SAFE_METHODS
 
 #: The declaration of a view anybody may use, logged in or not.
 PUBLIC = "public"
@@ -80,6 +81,7 @@ def enforce_access():
         audit.mark_denied()
         flash(_("Please log in to open this page."), "warning")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    audit.remember_current_user()
     if policy is None:
         current_app.logger.error("endpoint %s has no access policy", request.endpoint)
     if policy is None or current_user.role not in policy:
@@ -88,6 +90,8 @@ def enforce_access():
     if current_user.must_change_password and request.endpoint not in (
         _ALLOWED_BEFORE_PASSWORD_CHANGE
     ):
+        if request.method not in SAFE_METHODS:
+            audit.mark_denied("password change required")
         flash(_("Choose your own password before you continue."), "warning")
         return redirect(url_for("auth.change_password"))
     return None

@@ -7,6 +7,7 @@ so neither passwords nor tokens can reach the log.
 """
 
 import logging
+import re
 
 from flask import Flask, Response, g, request
 from flask_login import current_user
@@ -16,6 +17,8 @@ from coop_app.db import SAFE_METHODS
 from coop_app.extensions import db
 
 log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 #: Endpoints whose requests are never worth a row (static files).
 _SILENT_ENDPOINTS = frozenset({"static", "bootstrap.static"})
@@ -29,24 +32,31 @@ def note(
     detail: str | None = None,
     actor=None,
 ) -> None:
-    """Describe the current request for its audit row (no-op outside a request).
+    """Describe the current request for its audit row.
 
-    `actor` is a User or a username string, for requests where nobody is logged in
-    (a login attempt) or somebody is no longer (a logout).
+    `actor` is a User (for a logout, or a login that succeeded) or a plain label (for a
+    login attempt). It is resolved to an id and a name at once, so that writing the row
+    later needs no database read.
     """
     audit = g.setdefault("audit", {})
     for key, value in (("action", action), ("entity", entity), ("outcome", outcome)):
         if value is not None:
             audit[key] = value
     if detail is not None:
-        audit["detail"] = detail[:255]
+        audit["detail"] = detail
     if actor is not None:
-        audit["actor"] = actor
+        audit["actor"] = (None, actor) if isinstance(actor, str) else (actor.id, actor.username)
 
 
-def mark_denied() -> None:
-    """Make the current request write an audit row even if it is a GET."""
-    note(outcome="denied")
+def remember_current_user() -> None:
+    """Keep who is asking, for the audit row (called once the user is loaded)."""
+    if current_user.is_authenticated:
+        g.audit_user = (current_user.id, current_user.username)
+
+
+def mark_denied(detail: str | None = None) -> None:
+    """Make the current request write an audit row, as a denied access (even for a GET)."""
+    note(outcome="denied", detail=detail)
 
 
 def record_cli(*, action: str, entity: str | None = None, detail: str | None = None) -> None:
@@ -75,46 +85,54 @@ def _outcome_for(status: int) -> str:
     return "success"
 
 
-def _actor_fields(actor) -> tuple[int | None, str | None]:
-    if actor is None and current_user and current_user.is_authenticated:
-        actor = current_user
-    if actor is None:
-        return None, None
-    if isinstance(actor, str):
-        return None, actor[:64]
-    return actor.id, actor.username
+def _clean(text: str | None, limit: int) -> str | None:
+    """Drop control characters (PostgreSQL refuses NUL) and cut to the column's size."""
+    if text is None:
+        return None
+    return _CONTROL.sub("", text)[:limit] or None
 
 
 def _should_record() -> bool:
+    if request.endpoint is None and "audit" not in g:
+        return False  # no such page: nothing was changed or refused by a rule
     if request.endpoint in _SILENT_ENDPOINTS:
         return False
     return request.method not in SAFE_METHODS or "audit" in g
 
 
-def write_request_audit(response: Response) -> Response:
-    """after_request hook: write the request's audit row in its own transaction."""
-    if not _should_record():
-        return response
+def _event_for(response: Response) -> AuditEvent:
     audit = g.get("audit", {})
-    user_id, actor = _actor_fields(audit.get("actor"))
-    event = AuditEvent(
+    user_id, actor = audit.get("actor") or g.get("audit_user") or (None, None)
+    return AuditEvent(
         user_id=user_id,
-        actor=actor,
-        action=audit.get("action") or (request.endpoint or "unknown")[:64],
-        entity=audit.get("entity"),
+        actor=_clean(actor, 64),
+        action=_clean(audit.get("action") or request.endpoint or "unknown", 64),
+        entity=_clean(audit.get("entity"), 120),
         outcome=audit.get("outcome") or _outcome_for(response.status_code),
         status_code=response.status_code,
         method=request.method[:8],
-        path=request.path[:255],
-        ip=(request.remote_addr or "")[:45] or None,
-        detail=audit.get("detail"),
+        path=_clean(request.path, 255) or "/",
+        ip=_clean(request.remote_addr, 45),
+        detail=_clean(audit.get("detail"), 255),
     )
+
+
+def write_request_audit(response: Response) -> Response:
+    """after_request hook: write the request's audit row in its own transaction.
+
+    The view has committed (or rolled back) already; the row goes in a second, short
+    transaction so that refused and failed requests are recorded too. Should that write
+    fail, the response still reaches the user and the failure is logged.
+    """
+    if not _should_record():
+        return response
     try:
+        event = _event_for(response)
         db.session.rollback()
         g.write_intent = True
         db.session.add(event)
         db.session.commit()
-    except Exception:  # the response must still reach the user; the failure is logged
+    except Exception:
         db.session.rollback()
         log.exception("could not write the audit row for %s %s", request.method, request.path)
     return response

@@ -15,6 +15,8 @@ def _role_choices():
 
 class LoginForm(BaseForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    # The username is not checked for shape here: a wrong one gets the same answer as a
+    # wrong password (no hint about which usernames exist).
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
 
 

@@ -74,12 +74,12 @@ class LoginSession(db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Consecutive failed logins per attempted username, shared by every worker."""
+    """Consecutive failed password checks per username, shared by every worker."""
 
     __tablename__ = "login_throttle"
 
-    #: The username as typed (lower-cased), whether or not such a user exists.
-    username: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: SHA-256 of the lower-cased username as typed, whether or not such a user exists.
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -25,6 +25,8 @@ def _login_limit() -> str:
 def login():
     """Log in; a failure is counted in the database so that it holds across workers."""
     if current_user.is_authenticated:
+        if request.method == "POST":
+            audit.note(action="auth.login", outcome="failure", detail="already logged in")
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
@@ -38,7 +40,7 @@ def login():
         db.session.commit()
         return redirect(safe_next_url(request.args.get("next")) or url_for("dashboard.index"))
     if form.is_submitted():
-        audit.note(action="auth.login", actor=(form.username.data or "-")[:64])
+        audit.note(action="auth.login", detail="incomplete form")
         return render_template("auth/login.html", form=form), REFUSED
     return render_template("auth/login.html", form=form)
 
@@ -57,6 +59,7 @@ def logout():
 
 @bp.route("/password", methods=["GET", "POST"])
 @allow(*ALL_ROLES)
+@limiter.limit(_login_limit, methods=["POST"])
 def change_password():
     """Change one's own password; every other session of the user ends."""
     form = ChangePasswordForm()
@@ -64,6 +67,10 @@ def change_password():
     if form.validate_on_submit():
         try:
             services.change_own_password(user, current=form.current.data, new=form.new.data)
+        except services.LoginRefused as refused:
+            db.session.commit()  # keeps the failure count, as at login
+            flash(refused.message, "danger")
+            return render_template("auth/change_password.html", form=form), REFUSED
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "danger")

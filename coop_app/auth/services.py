@@ -3,12 +3,15 @@
 Functions change the session and flush; the caller (view or CLI command) commits.
 """
 
+import hashlib
 import re
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.exc import StaleDataError
 
 from coop_app.auth import audit
@@ -30,12 +33,14 @@ from coop_app.extensions import db
 FREE_ATTEMPTS = 5
 FIRST_LOCK_SECONDS = 30
 MAX_LOCK_SECONDS = 15 * 60
+#: A failure older than this no longer counts towards a lock.
+FORGET_AFTER = timedelta(hours=24)
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
 
 class LoginRefused(DomainError):
-    """A login attempt failed; the failure count was updated and must be committed."""
+    """A password check failed; the failure count was updated and must be committed."""
 
 
 def normalise_username(username: str) -> str:
@@ -60,28 +65,41 @@ def _lock_seconds(failures: int) -> int:
     return min(MAX_LOCK_SECONDS, FIRST_LOCK_SECONDS * 2 ** (failures - FREE_ATTEMPTS))
 
 
-def _upsert_failure(username: str) -> None:
-    """Count a failure atomically, on SQLite and PostgreSQL alike, across workers."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+def throttle_key(username: str) -> str:
+    """The counter's key: a hash, so that a password typed as a username is never stored."""
+    return hashlib.sha256(normalise_username(username).encode()).hexdigest()
+
+
+def _count_failure(key: str) -> None:
+    """Count a failure atomically, on SQLite and PostgreSQL alike, across workers.
+
+    A count whose last failure is older than FORGET_AFTER starts again at one, and such
+    stale rows of other names are removed, so that old typos never add up to a lock.
+    """
     now = utcnow()
-    statement = insert(LoginThrottle).values(username=username, failures=1, last_failure_at=now)
+    stale = now - FORGET_AFTER
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(LoginThrottle).values(key=key, failures=1, last_failure_at=now)
+    restart = sa.case((LoginThrottle.last_failure_at < stale, 0), else_=LoginThrottle.failures)
     db.session.execute(
         statement.on_conflict_do_update(
-            index_elements=[LoginThrottle.username],
-            set_={"failures": LoginThrottle.failures + 1, "last_failure_at": now},
+            index_elements=[LoginThrottle.key],
+            set_={"failures": restart + 1, "last_failure_at": now},
         )
     )
-    throttle = db.session.get(LoginThrottle, username, populate_existing=True)
+    db.session.execute(
+        sa.delete(LoginThrottle).where(
+            LoginThrottle.key != key, LoginThrottle.last_failure_at < stale
+        )
+    )
+    throttle = db.session.get(LoginThrottle, key, populate_existing=True)
     seconds = _lock_seconds(throttle.failures)
     throttle.locked_until = now + timedelta(seconds=seconds) if seconds else None
 
 
-def _check_not_locked(username: str) -> None:
-    throttle = db.session.get(LoginThrottle, username)
+def _check_not_locked(key: str) -> None:
+    throttle = db.session.get(LoginThrottle, key)
     if throttle and throttle.locked_until and throttle.locked_until > utcnow():
         wait = max(1, int((throttle.locked_until - utcnow()).total_seconds()) + 1)
         raise LoginRefused(
@@ -92,26 +110,35 @@ def _check_not_locked(username: str) -> None:
         )
 
 
+def _clear_failures(key: str) -> None:
+    db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key == key))
+
+
 def attempt_login(username: str, password: str) -> User:
     """Return the user if the credentials are right; otherwise count the failure and raise.
 
     An unknown username and a wrong password get the same message and take the same
-    time (a dummy hash is verified), so that usernames cannot be discovered.
+    time (a dummy hash is verified), so that usernames cannot be discovered. The typed
+    name is audited only when it is a real username.
     """
     name = normalise_username(username)[:64]
-    audit.note(action="auth.login", actor=name or "-")
-    _check_not_locked(name)
+    key = throttle_key(name)
+    audit.note(action="auth.login")
+    _check_not_locked(key)
     user = db.session.execute(sa.select(User).where(User.username == name)).scalar_one_or_none()
+    if user is None:
+        audit.note(detail="unknown username")
+    else:
+        audit.note(actor=user, entity=f"user:{user.id}")
     stored = user.password_hash if user else _dummy_hash()
     if not verify_password(stored, password) or user is None:
-        _upsert_failure(name)
+        _count_failure(key)
         raise LoginRefused(_("The username or password is wrong."))
     if not user.active:
         raise LoginRefused(_("This account has been deactivated. Contact the board."))
-    db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == name))
+    _clear_failures(key)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    audit.note(actor=user, entity=f"user:{user.id}")
     return user
 
 
@@ -187,12 +214,15 @@ def update_user(user: User, *, full_name: str, role: Role, expected_version: int
 
 
 def _check_other_admin_remains(user: User) -> None:
-    others = db.session.execute(
-        sa.select(sa.func.count())
-        .select_from(User)
-        .where(User.role == Role.ADMIN, User.active.is_(True), User.id != user.id)
-    ).scalar_one()
-    if not others:
+    """Refuse to leave the cooperative without an active administrator.
+
+    The active administrators' rows are locked first, so that two board members acting
+    at once on PostgreSQL cannot each remove the other (SQLite serialises writes anyway).
+    """
+    admins = db.session.execute(
+        sa.select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)).with_for_update()
+    ).scalars()
+    if not set(admins) - {user.id}:
         raise DomainError(_("The cooperative must keep at least one active administrator."))
 
 
@@ -225,8 +255,12 @@ def reset_password(user: User, *, expected_version: int | None) -> str:
 
 def change_own_password(user: User, *, current: str, new: str) -> None:
     """Change one's own password; every session of the user ends (the caller starts a new one)."""
+    key = throttle_key(user.username)
+    _check_not_locked(key)
     if not verify_password(user.password_hash, current):
-        raise DomainError(_("The current password is wrong."))
+        _count_failure(key)
+        raise LoginRefused(_("The current password is wrong."))
+    _clear_failures(key)
     if current == new:
         raise DomainError(_("The new password must differ from the current one."))
     _check_password(new, user.username)

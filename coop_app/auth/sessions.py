@@ -15,6 +15,7 @@ from flask import Flask, current_app, flash, g, redirect, request, session, url_
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
+from coop_app.auth import audit
 from coop_app.auth.models import LoginSession, User
 from coop_app.db import utcnow
 from coop_app.extensions import db, login_manager
@@ -104,6 +105,7 @@ def expire_idle_session():
     last_active = session.get(_LAST_ACTIVE, 0)
     if now - last_active > idle_limit:
         g.write_intent = True
+        audit.mark_denied("session expired")
         end_session(reason="idle")
         db.session.commit()
         flash(_("You were logged out after a period of inactivity. Please log in again."), "info")

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from coop_app.auth.models import AuditEvent, LoginSession, User
 from coop_app.auth.roles import Role
 from coop_app.extensions import db
-from tests.helpers import PASSWORD, audit_rows, login, post
+from tests.helpers import PASSWORD, audit_rows, csrf_token, login, post
 
 
 def _copy_cookie(app, client):
@@ -239,3 +239,84 @@ def test_language_switch_changes_the_interface_and_stays_on_the_site(client, log
     response = post(client, "/i18n/language", {"lang": "id", "next": "//evil.example"})
     assert response.headers["Location"] == "/"
     assert "Keluar" in client.get("/").get_data(as_text=True)
+
+
+def test_the_database_lock_holds_over_http_even_for_the_right_password(client, make_user):
+    make_user(Role.TREASURER, "bendahara")
+    for _ in range(5):
+        assert login(client, "bendahara", "salah-salah-salah").status_code == 422
+    response = login(client, "bendahara")
+    assert response.status_code == 422
+    assert "Terlalu banyak percobaan gagal" in response.get_data(as_text=True)
+
+
+def test_logging_in_starts_a_new_cookie_session_keeping_only_the_language(client, make_user):
+    make_user(Role.TREASURER, "bendahara")
+    client.get("/auth/login")
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+        session["lang"] = "en"
+        token_before = session["csrf_token"]
+    login(client, "bendahara")
+    client.get("/auth/password")
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["lang"] == "en"
+        assert session["csrf_token"] != token_before
+
+
+def test_an_idle_post_does_nothing_and_is_audited_as_denied(app, client, login_as, make_user):
+    login_as(Role.ADMIN, "ketua")
+    make_user(Role.TRAINER, "pelatih")
+    with app.app_context():
+        user = db.session.execute(sa.select(User).where(User.username == "pelatih")).scalar()
+        user_id, version = user.id, user.version
+    token = csrf_token(client, "/auth/password")
+    with client.session_transaction() as session:
+        session["last_active"] = int(time.time()) - 31 * 60
+    response = client.post(
+        f"/admin/users/{user_id}/active", data={"csrf_token": token, "version": version}
+    )
+    assert response.headers["Location"] == "/auth/login"
+    with app.app_context():
+        assert db.session.get(User, user_id).active
+    row = audit_rows(app)[-1]
+    assert (row.action, row.outcome, row.detail) == (
+        "users.set_active",
+        "denied",
+        "session expired",
+    )
+
+
+def test_a_post_before_the_required_password_change_is_denied(app, client, make_user):
+    make_user(Role.ADMIN, "ketua", must_change_password=True)
+    login(client, "ketua")
+    response = post(
+        client,
+        "/admin/users/new",
+        {"username": "baru", "full_name": "Baru", "role": "admin"},
+        token_page="/auth/password",
+    )
+    assert response.headers["Location"] == "/auth/password"
+    with app.app_context():
+        assert db.session.execute(sa.select(User.username)).scalars().all() == ["ketua"]
+    row = audit_rows(app)[-1]
+    assert (row.action, row.outcome, row.detail) == (
+        "users.create",
+        "denied",
+        "password change required",
+    )
+
+
+def test_a_login_post_while_logged_in_is_no_login(app, client, login_as):
+    login_as(Role.TREASURER)
+    response = post(client, "/auth/login", {"username": "x", "password": "y"})
+    assert response.headers["Location"] == "/"
+    row = audit_rows(app)[-1]
+    assert (row.action, row.outcome, row.detail) == ("auth.login", "failure", "already logged in")
+
+
+def test_an_unknown_username_is_audited_without_the_typed_text(app, client):
+    login(client, "tiga-ekor-kambing-di-sawah", "apa-saja-lah")
+    (row,) = audit_rows(app)
+    assert (row.actor, row.outcome, row.detail) == (None, "failure", "unknown username")

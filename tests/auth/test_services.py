@@ -1,6 +1,7 @@
 """Services for users: login attempts and throttling, creation, roles, passwords."""
 
 import secrets
+import threading
 from datetime import timedelta
 
 import pytest
@@ -47,9 +48,11 @@ def test_failures_lock_the_username_with_growing_waits(app, make_user):
     with app.test_request_context():
         for _ in range(services.FREE_ATTEMPTS - 1):
             _fail("bendahara")
-        assert db.session.get(LoginThrottle, "bendahara").locked_until is None
+        assert (
+            db.session.get(LoginThrottle, services.throttle_key("bendahara")).locked_until is None
+        )
         _fail("bendahara")
-        throttle = db.session.get(LoginThrottle, "bendahara")
+        throttle = db.session.get(LoginThrottle, services.throttle_key("bendahara"))
         wait = throttle.locked_until - throttle.last_failure_at
         assert wait == timedelta(seconds=services.FIRST_LOCK_SECONDS)
         message = _fail("bendahara", PASSWORD)  # even the right password waits
@@ -77,7 +80,10 @@ def test_unknown_usernames_are_throttled_too(app):
     with app.test_request_context():
         for _ in range(services.FREE_ATTEMPTS):
             _fail("tebak-tebakan")
-        assert db.session.get(LoginThrottle, "tebak-tebakan").locked_until is not None
+        assert (
+            db.session.get(LoginThrottle, services.throttle_key("tebak-tebakan")).locked_until
+            is not None
+        )
 
 
 def test_a_success_clears_the_failure_count(app, make_user):
@@ -86,7 +92,7 @@ def test_a_success_clears_the_failure_count(app, make_user):
         _fail("bendahara")
         services.attempt_login("bendahara", PASSWORD)
         db.session.commit()
-        assert db.session.get(LoginThrottle, "bendahara") is None
+        assert db.session.get(LoginThrottle, services.throttle_key("bendahara")) is None
 
 
 def test_an_expired_lock_lets_the_user_try_again(app, make_user):
@@ -94,7 +100,9 @@ def test_an_expired_lock_lets_the_user_try_again(app, make_user):
     with app.test_request_context():
         for _ in range(services.FREE_ATTEMPTS):
             _fail("bendahara")
-        db.session.get(LoginThrottle, "bendahara").locked_until = utcnow() - timedelta(seconds=1)
+        db.session.get(LoginThrottle, services.throttle_key("bendahara")).locked_until = (
+            utcnow() - timedelta(seconds=1)
+        )
         db.session.commit()
         assert services.attempt_login("bendahara", PASSWORD).username == "bendahara"
 
@@ -255,3 +263,86 @@ def test_a_concurrent_edit_between_check_and_save_is_stale_not_an_error(make_app
             )
         db.session.rollback()
         assert (_user("pelatih").full_name, _user("pelatih").role) == ("B", "member")
+
+
+def test_old_failures_are_forgotten(app, make_user):
+    make_user(Role.TREASURER, "bendahara")
+    with app.test_request_context():
+        for _ in range(services.FREE_ATTEMPTS):
+            _fail("bendahara")
+        _fail("orang-lain")
+        month_ago = utcnow() - timedelta(days=30)
+        for throttle in db.session.execute(sa.select(LoginThrottle)).scalars():
+            throttle.last_failure_at = month_ago
+            throttle.locked_until = None
+        db.session.commit()
+        _fail("bendahara")  # a typo a month later
+        throttle = db.session.get(LoginThrottle, services.throttle_key("bendahara"))
+        assert (throttle.failures, throttle.locked_until) == (1, None)
+        assert db.session.get(LoginThrottle, services.throttle_key("orang-lain")) is None
+
+
+def test_a_password_typed_as_username_is_never_stored(app):
+    with app.test_request_context():
+        _fail("tiga-ekor-kambing-di-sawah")
+        keys = db.session.execute(sa.select(LoginThrottle.key)).scalars().all()
+    assert keys == [services.throttle_key("tiga-ekor-kambing-di-sawah")]
+    assert "kambing" not in keys[0]
+
+
+def test_unknown_usernames_still_cost_a_password_check(app, monkeypatch):
+    checked = []
+    real_verify = services.verify_password
+    monkeypatch.setattr(
+        services, "verify_password", lambda h, p: checked.append(h) or real_verify(h, p)
+    )
+    with app.test_request_context():
+        _fail("tidak-ada-orangnya")
+    assert len(checked) == 1 and checked[0].startswith("$argon2id$")
+
+
+def test_wrong_current_passwords_are_throttled_like_logins(app, make_user):
+    make_user(Role.MEMBER, "anggota")
+    with app.test_request_context():
+        user = _user("anggota")
+        for _ in range(services.FREE_ATTEMPTS):
+            with pytest.raises(services.LoginRefused, match="Kata sandi sekarang salah"):
+                services.change_own_password(user, current=WRONG, new="kata-sandi-baru-ku")
+            db.session.commit()
+        with pytest.raises(services.LoginRefused, match="Terlalu banyak percobaan gagal"):
+            services.change_own_password(user, current=PASSWORD, new="kata-sandi-baru-ku")
+
+
+@only_postgres
+def test_two_admins_cannot_remove_each_other_at_the_same_moment(make_app, make_user):
+    """Board member A demotes herself while B deactivates A's colleague, at once."""
+    make_user(Role.ADMIN, "ketua")
+    make_user(Role.ADMIN, "wakil")
+    worker_a, worker_b = make_app(), make_app()
+    outcome = {}
+
+    def deactivate_wakil():
+        with worker_b.test_request_context(method="POST"):
+            wakil = _user("wakil")
+            try:
+                services.set_active(
+                    wakil, active=False, by=_user("ketua"), expected_version=wakil.version
+                )
+                db.session.commit()
+                outcome["b"] = "deactivated"
+            except DomainError as refused:
+                db.session.rollback()
+                outcome["b"] = refused.message
+
+    with worker_a.test_request_context(method="POST"):
+        ketua = _user("ketua")
+        services.update_user(
+            ketua, full_name="Ketua", role=Role.MEMBER, expected_version=ketua.version
+        )
+        other = threading.Thread(target=deactivate_wakil)
+        other.start()
+        other.join(timeout=1)
+        assert other.is_alive(), "the second board member waits for the first"
+        db.session.commit()
+    other.join(timeout=10)
+    assert outcome["b"] == "Koperasi harus tetap punya paling sedikit satu administrator aktif."
