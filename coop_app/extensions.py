@@ -18,6 +18,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
+
+
 def _logged_in() -> bool:
     return current_user.is_authenticated
 
