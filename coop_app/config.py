@@ -75,7 +75,7 @@ def build_config(instance_path: str, *, secret_key: str | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         #: Requests per address from people not logged in (a page is about six requests).
-        "RATELIMIT_DEFAULT": os.environ.get("ANONYMOUS_RATE_LIMIT", "300 per minute"),
+        "ANONYMOUS_RATE_LIMIT": os.environ.get("ANONYMOUS_RATE_LIMIT", "300 per minute"),
         #: Trust X-Forwarded-* from this many proxies (set behind nginx/caddy in production).
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         "FORCE_HTTPS": production and _env_bool("FORCE_HTTPS", True),

@@ -164,7 +164,7 @@ def test_requests_for_pages_that_do_not_exist_leave_no_audit_rows(app, client):
 
 
 def test_anonymous_requests_are_rate_limited_but_logged_in_users_are_not(make_app, make_user):
-    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="5 per minute")
+    app = make_app(RATELIMIT_ENABLED=True, ANONYMOUS_RATE_LIMIT="5 per minute")
     stranger = app.test_client()
     statuses = [stranger.get("/").status_code for _ in range(6)]
     assert statuses == [302] * 5 + [429]
