@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import event, orm
+from sqlalchemy.dialects import postgresql, sqlite
 
 #: Every constraint gets a predictable name, so that migrations can alter it later
 #: (SQLite batch mode cannot drop an unnamed constraint).
@@ -51,6 +52,13 @@ class UTCDateTime(sa.TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def dialect_insert(session):
+    """The INSERT of the session's database, which knows ON CONFLICT (an atomic upsert)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
 
 
 def wants_write_lock() -> bool:

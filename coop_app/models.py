@@ -1,5 +1,26 @@
 """One import point for every feature's models (used by migrations and the CLI)."""
 
 from coop_app.auth.models import AuditEvent, LoginSession, LoginThrottle, User
+from coop_app.members.models import (
+    Member,
+    MemberNumberCounter,
+    MemberStatusChange,
+    MigrantProfile,
+    Placement,
+    Village,
+    VillageGroup,
+)
 
-__all__ = ["AuditEvent", "LoginSession", "LoginThrottle", "User"]
+__all__ = [
+    "AuditEvent",
+    "LoginSession",
+    "LoginThrottle",
+    "Member",
+    "MemberNumberCounter",
+    "MemberStatusChange",
+    "MigrantProfile",
+    "Placement",
+    "User",
+    "Village",
+    "VillageGroup",
+]

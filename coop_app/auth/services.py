@@ -10,8 +10,6 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.exc import StaleDataError
 
 from coop_app.auth import audit
@@ -25,7 +23,7 @@ from coop_app.auth.passwords import (
 )
 from coop_app.auth.roles import Role
 from coop_app.auth.sessions import revoke_all_sessions
-from coop_app.db import utcnow
+from coop_app.db import dialect_insert, utcnow
 from coop_app.errors import DomainError, StaleEditError
 from coop_app.extensions import db
 
@@ -78,8 +76,7 @@ def _count_failure(key: str) -> None:
     """
     now = utcnow()
     stale = now - FORGET_AFTER
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    insert = dialect_insert(db.session)
     statement = insert(LoginThrottle).values(key=key, failures=1, last_failure_at=now)
     restart = sa.case((LoginThrottle.last_failure_at < stale, 0), else_=LoginThrottle.failures)
     db.session.execute(

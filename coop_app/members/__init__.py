@@ -1,0 +1,1 @@
+"""The member registry: members, villages, status lifecycle, migrant profiles, import/export."""
