@@ -15,6 +15,8 @@ from coop_app.auth.services import create_user
 from coop_app.config import config_for_tests
 from coop_app.extensions import db
 from tests.helpers import PASSWORD, audit_rows, login, post
+from tests.members.matrix import MEMBER_ROUTES
+from tests.members.matrix_transfer import MEMBER_TRANSFER_ROUTES
 
 ANON = "anonymous"
 A, T, S, TR, M = Role.ADMIN, Role.TREASURER, Role.SUPERVISOR, Role.TRAINER, Role.MEMBER
@@ -22,8 +24,10 @@ EVERYONE = (A, T, S, TR, M)
 
 #: endpoint -> (method, path, roles allowed, status when allowed, status for anonymous).
 #: A POST is sent with a valid CSRF token and an empty form: the allowed status is what
-#: an empty form earns (422 = refused and re-shown), proving the view ran.
-ROUTES = {
+#: an empty form earns (422 = refused and re-shown), proving the view ran. Paths may use
+#: {target} (a trainer's user id) and {member} (a member's id). Each feature keeps its
+#: own part of the matrix beside its tests; they are merged below.
+CORE_ROUTES = {
     "dashboard.index": ("GET", "/", EVERYONE, 200, 302),
     "auth.login": ("GET", "/auth/login", "public", 302, 200),
     "auth.login#post": ("POST", "/auth/login", "public", 302, 422),
@@ -43,6 +47,7 @@ ROUTES = {
     "static": ("GET", "/static/css/app.css", "public", 200, 200),
     "bootstrap.static": ("GET", "/bootstrap/static/css/bootstrap.min.css", "public", 200, 200),
 }
+ROUTES = CORE_ROUTES | MEMBER_ROUTES | MEMBER_TRANSFER_ROUTES
 
 
 def _routes_app():
