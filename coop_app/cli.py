@@ -71,3 +71,7 @@ def _write_demo_logins(logins: dict[str, str]) -> str:
 def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+
+    from coop_app.members.transfer_cli import register_transfer_commands
+
+    register_transfer_commands(app)

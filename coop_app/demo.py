@@ -14,6 +14,7 @@ from coop_app.auth.passwords import temporary_password
 from coop_app.auth.roles import Role
 from coop_app.auth.services import create_user
 from coop_app.extensions import db
+from coop_app.members.demo import seed_members
 
 #: username, full name, role: the board chair, treasurer, supervisor, trainer and a member.
 DEMO_USERS = (
@@ -30,7 +31,7 @@ def database_is_empty() -> bool:
 
 
 #: Feature steps, run in order with one random generator so that `--seed` fixes the data.
-DEMO_STEPS: tuple[Callable[[random.Random], None], ...] = ()
+DEMO_STEPS: tuple[Callable[[random.Random], None], ...] = (seed_members,)
 
 
 def seed_demo(*, seed: int) -> dict[str, str]:

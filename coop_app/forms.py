@@ -1,6 +1,7 @@
-"""Shared form pieces: a base form with Indonesian WTForms messages, and RupiahField."""
+"""Shared form pieces: a base form with Indonesian WTForms messages, RupiahField, DayField."""
 
 import re
+from datetime import date, datetime
 from decimal import Decimal
 
 from babel.numbers import NumberFormatError, parse_decimal
@@ -142,4 +143,34 @@ class RupiahField(StringField):
     def _value(self):
         if self.data is not None:
             return format_rupiah(self.data, symbol=False)
+        return getattr(self, "raw_text", "")
+
+
+def parse_day(text: str) -> date:
+    """Parse `17/03/2025` (also `17-03-2025` and the ISO `2025-03-17` of date pickers)."""
+    cleaned = text.strip()
+    for pattern in ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(cleaned, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(_("Not a valid date. Write it like 17/03/2025."))
+
+
+class DayField(StringField):
+    """A date typed as dd/mm/yyyy; impossible dates such as 31/02 are refused.
+
+    Require it with InputRequired, not DataRequired: the latter would replace the
+    "not a valid date" message with "required".
+    """
+
+    def process_formdata(self, valuelist):
+        self.raw_text = valuelist[0] if valuelist else ""
+        self.data = None
+        if self.raw_text.strip():
+            self.data = parse_day(self.raw_text)
+
+    def _value(self):
+        if self.data is not None:
+            return self.data.strftime("%d/%m/%Y")
         return getattr(self, "raw_text", "")

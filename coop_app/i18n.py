@@ -29,6 +29,11 @@ def select_locale() -> str:
     return chosen if chosen in LANGUAGES else "id"
 
 
+def local_today() -> date:
+    """Today's date in the cooperative's time zone (Asia/Jakarta), not the server's."""
+    return datetime.now(JAKARTA).date()
+
+
 def format_rupiah(amount: int | None, *, symbol: bool = True) -> str:
     """`Rp 1.234.567` (or `1.234.567` without the symbol); negatives as `-Rp 5.000`."""
     if amount is None:

@@ -1,6 +1,7 @@
 """One import point for every feature's models (used by migrations and the CLI)."""
 
 from coop_app.auth.models import AuditEvent, LoginSession, LoginThrottle, User
+from coop_app.members.import_models import MemberImport
 from coop_app.members.models import (
     Member,
     MemberNumberCounter,
@@ -16,6 +17,7 @@ __all__ = [
     "LoginSession",
     "LoginThrottle",
     "Member",
+    "MemberImport",
     "MemberNumberCounter",
     "MemberStatusChange",
     "MigrantProfile",

@@ -4,9 +4,11 @@ from dataclasses import dataclass
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from coop_app.auth.access import can_access
 from coop_app.auth.roles import ROLE_LABELS, Role
+from coop_app.members.forms import STATUS_LABELS
 
 
 @dataclass(frozen=True)
@@ -18,13 +20,38 @@ class MenuItem:
 #: Later features add their pages here; visibility comes from each view's declared roles.
 MENU = (
     MenuItem("dashboard.index", _l("Home")),
+    MenuItem("members.me", _l("My record")),
+    MenuItem("members.index", _l("Members")),
+    MenuItem("villages.index", _l("Villages")),
+    MenuItem("reports.funder_members", _l("Reports")),
     MenuItem("users.index", _l("Users")),
     MenuItem("audit.index", _l("Activity log")),
 )
 
+#: Buttons above the member list, each shown only to the roles its view allows.
+MEMBER_LIST_ACTIONS = (
+    MenuItem("member_transfer.start_import", _l("Import")),
+    MenuItem("member_transfer.export", _l("Export to Excel")),
+)
+
+
+def _allowed(items) -> list[MenuItem]:
+    return [item for item in items if can_access(item.endpoint)]
+
 
 def menu_for_current_user() -> list[MenuItem]:
-    return [item for item in MENU if can_access(item.endpoint)]
+    return _allowed(MENU)
+
+
+def member_list_actions() -> list[tuple[str, str]]:
+    return [(item.endpoint, item.label) for item in _allowed(MEMBER_LIST_ACTIONS)]
+
+
+def status_badge(status: str) -> Markup:
+    """A member's status as a coloured badge."""
+    colour = {"active": "success", "candidate": "info", "resigned": "secondary"}.get(status, "dark")
+    label = STATUS_LABELS.get(status, status)
+    return Markup('<span class="badge text-bg-{}">{}</span>').format(colour, label)
 
 
 OUTCOME_LABELS = {
@@ -47,6 +74,8 @@ def init_app(app: Flask) -> None:
     """Make the menu and the display names of codes available to every template."""
     app.jinja_env.globals.update(
         menu_for_current_user=menu_for_current_user,
+        member_list_actions=member_list_actions,
+        status_badge=status_badge,
         role_label=lambda role: ROLE_LABELS[Role(role)],
         role_labels=lambda: [(role.value, label) for role, label in ROLE_LABELS.items()],
         outcome_label=lambda outcome: OUTCOME_LABELS.get(outcome, outcome),

@@ -10,13 +10,18 @@ import pytest
 
 from coop_app import create_app
 from coop_app.auth.access import PUBLIC, policy_of
+from coop_app.auth.models import User
 from coop_app.auth.roles import Role
 from coop_app.auth.services import create_user
 from coop_app.config import config_for_tests
 from coop_app.extensions import db
+from coop_app.members.models import Village
+from coop_app.members.services import register_member
 from tests.helpers import PASSWORD, audit_rows, login, post
+from tests.members.conftest import TODAY, member_data
 from tests.members.matrix import MEMBER_ROUTES
 from tests.members.matrix_transfer import MEMBER_TRANSFER_ROUTES
+from tests.reports.matrix import REPORT_ROUTES
 
 ANON = "anonymous"
 A, T, S, TR, M = Role.ADMIN, Role.TREASURER, Role.SUPERVISOR, Role.TRAINER, Role.MEMBER
@@ -47,7 +52,7 @@ CORE_ROUTES = {
     "static": ("GET", "/static/css/app.css", "public", 200, 200),
     "bootstrap.static": ("GET", "/bootstrap/static/css/bootstrap.min.css", "public", 200, 200),
 }
-ROUTES = CORE_ROUTES | MEMBER_ROUTES | MEMBER_TRANSFER_ROUTES
+ROUTES = CORE_ROUTES | MEMBER_ROUTES | MEMBER_TRANSFER_ROUTES | REPORT_ROUTES
 
 
 def _routes_app():
@@ -75,7 +80,7 @@ def test_every_route_is_in_the_matrix():
 def test_matrix_policies_match_the_declarations():
     app = _routes_app()
     with app.test_request_context():
-        for key, (_method, _path, roles, _ok, _anon) in ROUTES.items():
+        for key, (_method, _path, roles, *_statuses) in ROUTES.items():
             policy = policy_of(key.split("#")[0])
             expected = PUBLIC if roles == "public" else frozenset(roles)
             assert policy == expected, key
@@ -87,18 +92,25 @@ def _cases():
             yield pytest.param(key, who, id=f"{key}-{who}")
 
 
+def _records(app, make_user) -> dict:
+    """The records the matrix's paths point at: a trainer user, a member and a village."""
+    target = make_user(Role.TRAINER, "target")
+    with app.test_request_context(method="POST"):
+        village = Village(name="Kalibeber")
+        db.session.add(village)
+        db.session.flush()
+        member = register_member(member_data(village.id), today=TODAY, by=None)
+        db.session.commit()
+        user_id = db.session.execute(db.select(User.id).where(User.username == target)).scalar()
+        return {"target": user_id, "member": member.id, "village": village.id}
+
+
 @pytest.mark.parametrize(("key", "who"), list(_cases()))
 def test_role_route_matrix(app, client, login_as, make_user, key, who):
-    method, path, roles, ok_status, anon_status = ROUTES[key]
-    target = make_user(Role.TRAINER, "target")
+    method, path, roles, ok_status, anon_status, *overrides = ROUTES[key]
+    url = path.format(**_records(app, make_user))
     if who != ANON:
         login_as(who)
-    with app.app_context():
-        from coop_app.auth.models import User
-        from coop_app.extensions import db
-
-        target_id = db.session.execute(db.select(User.id).where(User.username == target)).scalar()
-    url = path.format(target=target_id)
     before = len(audit_rows(app))
     if method == "GET":
         response = client.get(url)
@@ -108,7 +120,7 @@ def test_role_route_matrix(app, client, login_as, make_user, key, who):
     if who == ANON:
         expected = anon_status
     elif roles == "public" or who in roles:
-        expected = ok_status
+        expected = (overrides[0] if overrides else {}).get(who, ok_status)
     else:
         expected = 403
     assert response.status_code == expected
@@ -159,9 +171,9 @@ POST_ROUTES = [key for key, route in ROUTES.items() if route[0] == "POST"]
 
 @pytest.mark.parametrize("key", POST_ROUTES)
 def test_every_post_refuses_a_missing_csrf_token_and_changes_nothing(app, client, login_as, key):
-    _method, path, _roles, _ok, _anon = ROUTES[key]
+    path = ROUTES[key][1]
     login_as(A, "ketua")
-    url = path.format(target=1)
+    url = path.format(target=1, member=1, village=1)
     before = len(audit_rows(app))
     response = client.post(url, data={"lang": "en", "version": "1", "full_name": "X"})
     assert response.status_code == 400
@@ -170,20 +182,17 @@ def test_every_post_refuses_a_missing_csrf_token_and_changes_nothing(app, client
     assert (row.status_code, row.outcome) == (400, "failure")
     assert client.get("/").status_code == 200, "still logged in, nothing changed"
     with app.app_context():
-        from coop_app.auth.models import User
-        from coop_app.extensions import db
-
         user = db.session.get(User, 1)
         assert (user.full_name, user.version, user.active) == ("Test admin", 1, True)
 
 
 #: The menu each role sees (labels in Indonesian, in order).
 MENUS = {
-    A: ["Beranda", "Pengguna", "Catatan aktivitas"],
-    T: ["Beranda"],
-    S: ["Beranda", "Pengguna", "Catatan aktivitas"],
-    TR: ["Beranda"],
-    M: ["Beranda"],
+    A: ["Beranda", "Anggota", "Desa", "Laporan", "Pengguna", "Catatan aktivitas"],
+    T: ["Beranda", "Anggota", "Desa", "Laporan"],
+    S: ["Beranda", "Anggota", "Desa", "Laporan", "Pengguna", "Catatan aktivitas"],
+    TR: ["Beranda", "Anggota"],
+    M: ["Beranda", "Data saya"],
 }
 
 

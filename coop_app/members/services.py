@@ -278,3 +278,33 @@ def create_member_login(member: Member) -> tuple[User, str]:
     _flush_member_change()
     audit.note(entity=f"member:{member.id}", detail=f"login user:{user.id}")
     return user, temporary
+
+
+def add_village(*, name: str, subdistrict: str) -> Village:
+    """Add a village to the admin-managed list."""
+    name = clean_name(name)[:80]
+    if db.session.execute(sa.select(Village.id).where(Village.name == name)).first():
+        raise FieldError("name", _("The village %(name)s is already in the list.", name=name))
+    village = Village(name=name, subdistrict=" ".join(subdistrict.split())[:80] or None)
+    db.session.add(village)
+    db.session.flush()
+    audit.note(entity=f"village:{village.id}", detail=f"added {name}")
+    return village
+
+
+def add_group(village: Village, *, name: str) -> VillageGroup:
+    """Add a group (kelompok) to a village."""
+    name = clean_name(name, "group_name")[:80]
+    if any(group.name == name for group in village.groups):
+        raise FieldError("group_name", _("This village already has a group %(name)s.", name=name))
+    group = VillageGroup(village=village, name=name)
+    db.session.add(group)
+    db.session.flush()
+    audit.note(entity=f"village:{village.id}", detail=f"group added {name}")
+    return group
+
+
+def set_village_active(village: Village, *, active: bool) -> None:
+    """Retire a village from the choice lists (its members keep it) or bring it back."""
+    village.active = active
+    audit.note(entity=f"village:{village.id}", detail="activated" if active else "retired")

@@ -15,6 +15,7 @@ from coop_app.auth.roles import Role
 from coop_app.auth.services import create_user
 from coop_app.config import config_for_tests
 from coop_app.extensions import db
+from coop_app.members.models import Village, VillageGroup
 from tests.helpers import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,9 +46,12 @@ def browser_type_launch_args() -> dict:
 
 
 def _add_users(app) -> None:
+    """The journey's people, and two villages of Wonosobo with a group each."""
     with app.app_context():
         for username, (full_name, role) in USERS.items():
             create_user(username=username, full_name=full_name, role=role, password=PASSWORD)
+        for name in ("Kalibeber", "Sojokerto"):
+            db.session.add(VillageGroup(village=Village(name=name), name="Mawar"))
         db.session.commit()
 
 

@@ -1,0 +1,1 @@
+"""Reports that read every feature's data and that no feature imports."""
