@@ -13,7 +13,7 @@ from coop_app.extensions import db
 from coop_app.i18n import local_today
 from coop_app.members import importing
 from coop_app.members.exporting import write_member_list
-from coop_app.spreadsheets import size_text
+from coop_app.uploads import size_text
 
 
 def _read_limited(path: Path) -> bytes:

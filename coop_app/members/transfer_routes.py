@@ -19,7 +19,8 @@ from coop_app.i18n import local_today
 from coop_app.members import importing
 from coop_app.members.exporting import MEMBER_COLUMNS, write_import_template, write_member_list
 from coop_app.members.import_models import ImportStatus, MemberImport
-from coop_app.spreadsheets import XLSX_MIMETYPE, size_text
+from coop_app.spreadsheets import XLSX_MIMETYPE
+from coop_app.uploads import size_text
 
 bp = Blueprint("member_transfer", __name__)
 

@@ -15,19 +15,18 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from coop_app import create_app
+from coop_app import create_app, uploads
 from coop_app.config import config_for_tests
 from coop_app.spreadsheets import (
     Column,
     Formula,
     Kind,
     Sheet,
-    SpreadsheetError,
-    read_table,
     sheet_name,
     workbook_bytes,
     write_workbook,
 )
+from coop_app.uploads import SpreadsheetError, read_table
 
 # --- builders of files ----------------------------------------------------------------------
 
@@ -310,18 +309,16 @@ def test_a_zip_that_is_not_a_workbook_is_refused(plain_app):
 
 
 def test_a_zip_bomb_is_refused_by_its_total_size(plain_app, monkeypatch):
-    import coop_app.spreadsheets as spreadsheets
 
-    monkeypatch.setattr(spreadsheets, "MAX_COMPRESSION_RATIO", 10**6)  # this check alone
+    monkeypatch.setattr(uploads, "MAX_COMPRESSION_RATIO", 10**6)  # this check alone
     bomb = zip_bomb(30 * 1024 * 1024)
     assert len(bomb) < 200_000
     assert "bom zip" in _refusal(plain_app, bomb, "anggota.xlsx")
 
 
 def test_a_zip_bomb_is_refused_by_its_compression_ratio(plain_app, monkeypatch):
-    import coop_app.spreadsheets as spreadsheets
 
-    monkeypatch.setattr(spreadsheets, "MAX_UNCOMPRESSED_BYTES", 10**12)  # this check alone
+    monkeypatch.setattr(uploads, "MAX_UNCOMPRESSED_BYTES", 10**12)  # this check alone
     bomb = zip_bomb(8 * 1024 * 1024)  # 1000 times compressed
     assert "bom zip" in _refusal(plain_app, bomb, "anggota.xlsx")
 
@@ -353,9 +350,8 @@ def test_an_xml_bomb_is_refused_quickly(plain_app):
 
 def test_openpyxl_itself_parses_through_defusedxml(plain_app, monkeypatch):
     """Even if the DTD scan missed a bomb, the parser refuses entities."""
-    import coop_app.spreadsheets as spreadsheets
 
-    monkeypatch.setattr(spreadsheets, "_has_dtd", lambda _archive, _entry: False)
+    monkeypatch.setattr(uploads, "_has_dtd", lambda _archive, _entry: False)
     assert "bom XML" in _refusal(plain_app, xml_bomb_xlsx(), "anggota.xlsx")
 
 
