@@ -223,3 +223,23 @@ def test_the_board_keeps_the_village_list(app, client, login_as):
         == 302
     )
     assert "Mawar" in client.get("/villages/").get_data(as_text=True)
+
+
+def test_the_list_pages_by_25_and_keeps_the_filters(app, client, login_as, villages):
+    from coop_app.members.services import register_member
+    from tests.members.conftest import TODAY, member_data
+
+    village_id, _ = villages["Kalibeber"]
+    with app.test_request_context(method="POST"):
+        for n in range(26):
+            register_member(
+                member_data(village_id, nik=f"33070145018{n:05d}"), today=TODAY, by=None
+            )
+        db.session.commit()
+    login_as(Role.SUPERVISOR)
+    first = client.get(f"/members/?status=candidate&village={village_id}").get_data(as_text=True)
+    assert "26 anggota ditemukan" in first and "Halaman 1 dari 2" in first
+    next_link = re.search(r'href="(/members/\?page=2[^"]*)"', first).group(1).replace("&amp;", "&")
+    assert "status=candidate" in next_link and f"village={village_id}" in next_link
+    second = client.get(next_link).get_data(as_text=True)
+    assert second.count('class="fw-semibold" href="/members/') == 1
