@@ -9,6 +9,7 @@ from markupsafe import Markup
 from coop_app.auth.access import can_access
 from coop_app.auth.roles import ROLE_LABELS, Role
 from coop_app.members.forms import STATUS_LABELS
+from coop_app.members.places import COUNTRY_LABELS, SECTOR_LABELS
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ def init_app(app: Flask) -> None:
         menu_for_current_user=menu_for_current_user,
         member_list_actions=member_list_actions,
         status_badge=status_badge,
+        country_label=lambda country: COUNTRY_LABELS.get(country, country),
+        sector_label=lambda sector: SECTOR_LABELS.get(sector, sector),
         role_label=lambda role: ROLE_LABELS[Role(role)],
         role_labels=lambda: [(role.value, label) for role, label in ROLE_LABELS.items()],
         outcome_label=lambda outcome: OUTCOME_LABELS.get(outcome, outcome),

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from coop_app.forms import BaseForm, DayField, VersionedForm
 from coop_app.members.models import MemberStatus
+from coop_app.members.places import COUNTRY_LABELS, SECTOR_LABELS
 
 SEX_CHOICES = [("P", _l("Female (P)")), ("L", _l("Male (L)"))]
 STATUS_LABELS = {
@@ -63,8 +64,8 @@ class ProfileForm(VersionedForm):
 
 
 class PlacementForm(BaseForm):
-    country = StringField(_l("Country"), validators=[DataRequired(), Length(max=60)])
-    sector = StringField(_l("Sector or job"), validators=[DataRequired(), Length(max=80)])
+    country = SelectField(_l("Country"), choices=list(COUNTRY_LABELS.items()))
+    sector = SelectField(_l("Sector or job"), choices=list(SECTOR_LABELS.items()))
     start_date = DayField(_l("From"), validators=[InputRequired()])
     end_date = DayField(_l("Until"), validators=[Optional()])
 

@@ -18,6 +18,7 @@ from coop_app.auth.access import allow
 from coop_app.auth.roles import Role
 from coop_app.db import utcnow
 from coop_app.members.models import MemberStatus, Sex
+from coop_app.members.places import COUNTRY_LABELS, SECTOR_LABELS
 from coop_app.reports import queries
 from coop_app.reports.charts import Bar, bar_chart
 
@@ -32,30 +33,6 @@ STATUS_LABELS = {
     MemberStatus.DECEASED.value: _l("Deceased"),
 }
 SEX_LABELS = {Sex.FEMALE.value: _l("Female"), Sex.MALE.value: _l("Male")}
-COUNTRY_LABELS = {
-    "Hong Kong": _l("Hong Kong"),
-    "Taiwan": _l("Taiwan"),
-    "Malaysia": _l("Malaysia"),
-    "Singapore": _l("Singapore"),
-    "Saudi Arabia": _l("Saudi Arabia"),
-    "South Korea": _l("South Korea"),
-    "Brunei": _l("Brunei"),
-    "Japan": _l("Japan"),
-    "United Arab Emirates": _l("United Arab Emirates"),
-    "Qatar": _l("Qatar"),
-    "Kuwait": _l("Kuwait"),
-    "Oman": _l("Oman"),
-}
-SECTOR_LABELS = {
-    "Domestic work": _l("Domestic work"),
-    "Caregiving": _l("Caregiving"),
-    "Factory": _l("Factory"),
-    "Plantation": _l("Plantation"),
-    "Construction": _l("Construction"),
-    "Fishing": _l("Fishing"),
-    "Agriculture": _l("Agriculture"),
-    "Hospitality": _l("Hospitality"),
-}
 
 
 @dataclass(frozen=True)

@@ -155,13 +155,13 @@ def test_migrant_profile_after_consent_with_placements(app, client, login_as, vi
     assert saved.status_code == 302
     placement = {
         "country": "Hong Kong",
-        "sector": "Rumah tangga",
+        "sector": "Domestic work",
         "start_date": "01/02/2008",
         "end_date": "30/06/2014",
     }
     post(client, f"{show}/placements", placement, token_page=profile_url)
     page = client.get(show).get_data(as_text=True)
-    assert "Keripik singkong" in page and "Hong Kong" in page
+    assert "Keripik singkong" in page and "Hong Kong" in page and "Pekerja rumah tangga" in page
 
 
 def test_a_trainer_sees_names_but_not_nik_phone_or_migrant_data(
