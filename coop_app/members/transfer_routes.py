@@ -148,6 +148,9 @@ def export():
     village_id = request.args.get("village", type=int)
 
     def write(handle):
-        write_member_list(handle, text=text, status=status, village_id=village_id)
+        count = write_member_list(handle, text=text, status=status, village_id=village_id)
+        # Personal data leave the system: who took how many is worth a row (not the
+        # search itself, which may be a NIK).
+        audit.note(action="members.export", detail=f"{count} members")
 
     return _xlsx_download(write, f"anggota-{local_today():%Y-%m-%d}.xlsx")
