@@ -9,6 +9,7 @@ from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from coop_app.i18n import format_rupiah
@@ -48,6 +49,11 @@ WTFORMS_MESSAGES = (
     N_("Number must be at most %(max)s."),
     N_("Number must be between %(min)s and %(max)s."),
 )
+
+
+def choice_list(pairs) -> list[SelectChoice]:
+    """Options of a SelectField from (value, label) pairs (WTForms drops tuples in 3.4)."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class _CatalogueTranslations:

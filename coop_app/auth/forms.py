@@ -6,11 +6,11 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from coop_app.auth.passwords import MAX_LENGTH
 from coop_app.auth.roles import ROLE_LABELS
-from coop_app.forms import BaseForm, VersionedForm
+from coop_app.forms import BaseForm, VersionedForm, choice_list
 
 
 def _role_choices():
-    return [(role.value, label) for role, label in ROLE_LABELS.items()]
+    return choice_list((role.value, label) for role, label in ROLE_LABELS.items())
 
 
 class LoginForm(BaseForm):

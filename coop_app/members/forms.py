@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from coop_app.forms import BaseForm, DayField, VersionedForm
+from coop_app.forms import BaseForm, DayField, VersionedForm, choice_list
 from coop_app.members.models import MemberStatus
 from coop_app.members.places import COUNTRY_LABELS, SECTOR_LABELS
 
@@ -29,7 +29,7 @@ class MemberForm(VersionedForm):
     )
     nik = StringField(_l("NIK"), validators=[DataRequired(), Length(max=20)])
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    sex = SelectField(_l("Sex"), choices=SEX_CHOICES)
+    sex = SelectField(_l("Sex"), choices=choice_list(SEX_CHOICES))
     birth_date = DayField(_l("Birth date"), validators=[InputRequired()])
     village_id = SelectField(_l("Village"), coerce=_optional_int, validators=[DataRequired()])
     group_id = SelectField(_l("Group"), coerce=_optional_int)
@@ -53,7 +53,7 @@ class ProfileForm(VersionedForm):
     return_date = DayField(_l("Return date"), validators=[Optional()])
     procedural = SelectField(
         _l("Left through official channels"),
-        choices=[("", _l("Unknown")), ("yes", _l("Yes")), ("no", _l("No"))],
+        choices=choice_list([("", _l("Unknown")), ("yes", _l("Yes")), ("no", _l("No"))]),
     )
     placement_agency = StringField(_l("Placement agency"), validators=[Length(max=120)])
     family_abroad = IntegerField(
@@ -64,8 +64,8 @@ class ProfileForm(VersionedForm):
 
 
 class PlacementForm(BaseForm):
-    country = SelectField(_l("Country"), choices=list(COUNTRY_LABELS.items()))
-    sector = SelectField(_l("Sector or job"), choices=list(SECTOR_LABELS.items()))
+    country = SelectField(_l("Country"), choices=choice_list(COUNTRY_LABELS.items()))
+    sector = SelectField(_l("Sector or job"), choices=choice_list(SECTOR_LABELS.items()))
     start_date = DayField(_l("From"), validators=[InputRequired()])
     end_date = DayField(_l("Until"), validators=[Optional()])
 

@@ -8,6 +8,7 @@ from coop_app.auth.access import allow
 from coop_app.auth.roles import Role
 from coop_app.errors import REFUSED, DomainError
 from coop_app.extensions import db
+from coop_app.forms import choice_list
 from coop_app.i18n import local_today
 from coop_app.members import services
 from coop_app.members.forms import (
@@ -50,11 +51,13 @@ def _refuse(form, error: DomainError, template: str, **context):
 
 def _choose_villages(form: MemberForm) -> None:
     villages = active_villages()
-    form.village_id.choices = [("", _("Choose a village"))] + [(v.id, v.name) for v in villages]
+    form.village_id.choices = choice_list(
+        [("", _("Choose a village"))] + [(v.id, v.name) for v in villages]
+    )
     groups = [("", _("No group"))]
     for village in villages:
         groups += [(g.id, f"{village.name} · {g.name}") for g in village.groups if g.active]
-    form.group_id.choices = groups
+    form.group_id.choices = choice_list(groups)
 
 
 def _data(form: MemberForm) -> MemberData:
@@ -166,7 +169,9 @@ def change_status(member_id: int):
     member = _member_or_404(member_id)
     form = StatusForm(version=member.version)
     allowed = services.TRANSITIONS[MemberStatus(member.status)]
-    form.status.choices = [(s.value, STATUS_LABELS[s]) for s in MemberStatus if s in allowed]
+    form.status.choices = choice_list(
+        (s.value, STATUS_LABELS[s]) for s in MemberStatus if s in allowed
+    )
     if form.validate_on_submit():
         try:
             services.change_status(

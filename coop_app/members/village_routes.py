@@ -11,7 +11,7 @@ from coop_app.auth.access import allow
 from coop_app.auth.roles import Role
 from coop_app.errors import REFUSED, DomainError
 from coop_app.extensions import db
-from coop_app.forms import BaseForm
+from coop_app.forms import BaseForm, choice_list
 from coop_app.members import services
 from coop_app.members.models import Member, Village
 
@@ -36,7 +36,7 @@ def _page(village_form=None, group_form=None):
         ).all()
     )
     group_form = group_form or GroupForm()
-    group_form.village_id.choices = [(v.id, v.name) for v in villages if v.active]
+    group_form.village_id.choices = choice_list((v.id, v.name) for v in villages if v.active)
     return render_template(
         "villages/index.html",
         villages=villages,
@@ -82,7 +82,9 @@ def add_village():
 @allow(Role.ADMIN)
 def add_group():
     form = GroupForm()
-    form.village_id.choices = [(v.id, v.name) for v in db.session.scalars(sa.select(Village))]
+    form.village_id.choices = choice_list(
+        (v.id, v.name) for v in db.session.scalars(sa.select(Village))
+    )
     if not form.validate_on_submit():
         return _page(group_form=form), REFUSED
     village = db.get_or_404(Village, form.village_id.data)
