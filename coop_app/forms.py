@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from babel.numbers import NumberFormatError, parse_decimal
+from flask import request
 from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -49,6 +50,16 @@ WTFORMS_MESSAGES = (
     N_("Number must be at most %(max)s."),
     N_("Number must be between %(min)s and %(max)s."),
 )
+
+
+#: The largest id a database key holds on both SQLite and PostgreSQL (a 32-bit INTEGER).
+MAX_ID = 2**31 - 1
+
+
+def id_arg(name: str) -> int | None:
+    """A record id from the query string, or None when absent, malformed or out of range."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= MAX_ID else None
 
 
 def choice_list(pairs) -> list[SelectChoice]:

@@ -5,10 +5,12 @@ import re
 from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from coop_app.db import SAFE_METHODS
 from coop_app.errors import render_error
 from coop_app.extensions import talisman
+from coop_app.forms import MAX_ID
 
 CONTROL_CHARACTER_MESSAGE = _l("What you sent contains characters that are not allowed.")
 
@@ -47,8 +49,18 @@ def _refuse_control_characters():
     return None
 
 
+class RecordIdConverter(IntegerConverter):
+    """`<int:...>` in every route, bounded to what a key column holds: a larger number is
+    simply a page that does not exist (404), not a database overflow (500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
-    """Headers on every response; HSTS and HTTPS redirects only in production."""
+    """Headers on every response; HSTS and HTTPS redirects only in production; bounded ids."""
+    app.url_map.converters["int"] = RecordIdConverter
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)

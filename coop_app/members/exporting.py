@@ -90,7 +90,7 @@ def write_member_list(
     target: str | IO[bytes], *, text: str = "", status: str = "", village_id: int | None = None
 ) -> int:
     """Write the member list, filtered as on the list screen; returns the member count."""
-    query = member_list_query(text=text, status=status, village_id=village_id)
+    query = member_list_query(text=text, status=status, village_id=village_id, by_nik=True)
     columns = [column.as_column() for column in MEMBER_COLUMNS]
     (count,) = write_workbook(target, [Sheet(SHEET_NAME, columns, _member_rows(query))])
     return count

@@ -124,13 +124,18 @@ def confirm_import(pending: MemberImport, *, today: date, by: User | None) -> in
         raise ImportRefused(problems)
     # register_member flushes each member itself; the rest (status history) is flushed
     # once at the end instead of before every query of the next member.
+    # Rows keeping a number from the old books go first, so that no automatic number of an
+    # earlier row can take it (the preview's verdict must hold at confirm).
+    ordered = sorted(candidates, key=lambda candidate: not candidate.data.number)
     with db.session.no_autoflush:
-        for candidate in candidates:
+        for candidate in ordered:
             try:
                 register_member(candidate.data, today=today, by=by, status=candidate.status)
             except FieldError as error:  # a rule the row checks above do not know yet
                 column = HEADERS[FIELD_COLUMNS.get(error.field, "nik")]
                 problems.append(RowProblem(candidate.row, column, error.message))
+                if not db.session.is_active:
+                    break  # the database refused a row; the caller rolls everything back
     if problems:
         raise ImportRefused(problems)
     pending.imported_count = len(candidates)

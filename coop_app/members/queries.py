@@ -8,11 +8,18 @@ from coop_app.extensions import db
 from coop_app.members.models import Member, MemberStatus, Village
 
 
-def member_list_query(*, text: str = "", status: str = "", village_id: int | None = None):
-    """Members matching a search (name, number, NIK or village) and filters, by number.
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def member_list_query(
+    *, text: str = "", status: str = "", village_id: int | None = None, by_nik: bool = False
+):
+    """Members matching a search (name, number, village, and NIK when `by_nik`) and filters.
 
     The search is case-insensitive and matches any part of the name or village, and the
-    start of a number or NIK.
+    start of a number or NIK. Only staff search by NIK: for anyone else a NIK search would
+    reveal NIKs digit by digit.
     """
     query = (
         sa.select(Member)
@@ -20,17 +27,16 @@ def member_list_query(*, text: str = "", status: str = "", village_id: int | Non
         .options(joinedload(Member.village), joinedload(Member.group))
         .order_by(Member.number)
     )
-    words = text.split()
-    for word in words[:5]:
-        like = f"%{word.lower()}%"
-        query = query.where(
-            sa.or_(
-                sa.func.lower(Member.name).like(like),
-                sa.func.lower(Village.name).like(like),
-                sa.func.lower(Member.number).like(f"{word.lower()}%"),
-                Member.nik.like(f"{word}%"),
-            )
-        )
+    for word in text.lower().split()[:5]:
+        word = _like_escape(word)
+        matches = [
+            sa.func.lower(Member.name).like(f"%{word}%", escape="\\"),
+            sa.func.lower(Village.name).like(f"%{word}%", escape="\\"),
+            sa.func.lower(Member.number).like(f"{word}%", escape="\\"),
+        ]
+        if by_nik:
+            matches.append(Member.nik.like(f"{word}%", escape="\\"))
+        query = query.where(sa.or_(*matches))
     if status in {item.value for item in MemberStatus}:
         query = query.where(Member.status == status)
     if village_id:

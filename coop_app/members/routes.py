@@ -8,7 +8,7 @@ from coop_app.auth.access import allow
 from coop_app.auth.roles import Role
 from coop_app.errors import REFUSED, DomainError
 from coop_app.extensions import db
-from coop_app.forms import choice_list
+from coop_app.forms import choice_list, id_arg
 from coop_app.i18n import local_today
 from coop_app.members import services
 from coop_app.members.forms import (
@@ -49,14 +49,21 @@ def _refuse(form, error: DomainError, template: str, **context):
     return render_template(template, form=form, **context), REFUSED
 
 
-def _choose_villages(form: MemberForm) -> None:
+def _choose_villages(form: MemberForm, member: Member | None = None) -> None:
+    """Active villages and groups, plus the member's own even if since retired."""
     villages = active_villages()
+    if member is not None and member.village not in villages:
+        villages = [*villages, member.village]
     form.village_id.choices = choice_list(
         [("", _("Choose a village"))] + [(v.id, v.name) for v in villages]
     )
     groups = [("", _("No group"))]
     for village in villages:
-        groups += [(g.id, f"{village.name} · {g.name}") for g in village.groups if g.active]
+        groups += [
+            (g.id, f"{village.name} · {g.name}")
+            for g in village.groups
+            if g.active or (member is not None and g.id == member.group_id)
+        ]
     form.group_id.choices = choice_list(groups)
 
 
@@ -82,8 +89,9 @@ def index():
     """The member list, searched and filtered, 25 a page."""
     text = request.args.get("q", "")[:100]
     status = request.args.get("status", "")
-    village_id = request.args.get("village", type=int)
-    query = member_list_query(text=text, status=status, village_id=village_id)
+    village_id = id_arg("village")
+    by_nik = current_user.role in (A, T, S)
+    query = member_list_query(text=text, status=status, village_id=village_id, by_nik=by_nik)
     page = db.paginate(query, per_page=PAGE_SIZE, max_per_page=PAGE_SIZE)
     return render_template(
         "members/index.html",
@@ -118,7 +126,7 @@ def create():
 def edit(member_id: int):
     member = _member_or_404(member_id)
     form = MemberForm(obj=member)
-    _choose_villages(form)
+    _choose_villages(form, member)
     if form.validate_on_submit():
         try:
             services.update_member(

@@ -14,6 +14,7 @@ from coop_app.auth import audit
 from coop_app.auth.models import User
 from coop_app.auth.roles import Role
 from coop_app.auth.services import create_user
+from coop_app.auth.sessions import revoke_all_sessions
 from coop_app.db import dialect_insert
 from coop_app.errors import DomainError, StaleEditError
 from coop_app.extensions import db
@@ -66,13 +67,18 @@ def next_member_number(prefix: str) -> str:
             return number  # numbers kept from old books on import are skipped
 
 
-def _village_and_group(village_id: int | None, group_id: int | None) -> tuple[int, int | None]:
+def _village_and_group(
+    village_id: int | None, group_id: int | None, *, keep: tuple = (None, None)
+) -> tuple[int, int | None]:
+    """The chosen village and group; retired ones only where the member already is (`keep`)."""
     village = db.session.get(Village, village_id) if village_id else None
-    if village is None or not village.active:
+    if village is None or not (village.active or village.id == keep[0]):
         raise FieldError("village_id", _("Choose a village from the list."))
     if group_id is not None:
         group = db.session.get(VillageGroup, group_id)
         if group is None or group.village_id != village.id:
+            raise FieldError("group_id", _("The group must belong to the chosen village."))
+        if not (group.active or group.id == keep[1]):
             raise FieldError("group_id", _("The group must belong to the chosen village."))
     return village.id, group_id
 
@@ -88,12 +94,13 @@ def _check_nik_free(nik: str, member_id: int | None = None) -> None:
         )
 
 
-def _clean(data: MemberData, *, today: date, member_id: int | None = None) -> dict:
+def _clean(data: MemberData, *, today: date, member: Member | None = None) -> dict:
     """Every field cleaned and checked; raises FieldError on the first problem."""
     nik = clean_nik(data.nik)
-    _check_nik_free(nik, member_id)
+    _check_nik_free(nik, member.id if member else None)
     birth = check_birth_date(data.birth_date, today)
-    village_id, group_id = _village_and_group(data.village_id, data.group_id)
+    keep = (member.village_id, member.group_id) if member else (None, None)
+    village_id, group_id = _village_and_group(data.village_id, data.group_id, keep=keep)
     return {
         "nik": nik,
         "name": clean_name(data.name),
@@ -133,7 +140,7 @@ def register_member(
         **fields,
     )
     db.session.add(member)
-    db.session.flush()
+    _flush_new_member(member)
     db.session.add(
         MemberStatusChange(
             member_id=member.id,
@@ -148,6 +155,18 @@ def register_member(
     return member
 
 
+def _flush_new_member(member: Member) -> None:
+    """Insert the member; a NIK or number registered at the same moment elsewhere (the
+    unique constraints catch what the checks above could not yet see) is a field error.
+    The caller rolls back, as for any DomainError."""
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        raise FieldError(
+            "nik", _("This NIK or member number was registered at the same moment. Check again.")
+        ) from None
+
+
 def _flush_member_change() -> None:
     try:
         db.session.flush()
@@ -159,7 +178,7 @@ def update_member(member: Member, data: MemberData, *, today: date, expected_ver
     """Correct a member's details (the number and the status have their own ways)."""
     if member.version != expected_version:
         raise StaleEditError()
-    for name, value in _clean(data, today=today, member_id=member.id).items():
+    for name, value in _clean(data, today=today, member=member).items():
         setattr(member, name, value)
     _flush_member_change()
     audit.note(entity=f"member:{member.id}", detail="details")
@@ -199,6 +218,9 @@ def change_status(
         )
     )
     member.status, member.status_date, member.status_reason = to.value, on, reason[:255]
+    if to in (MemberStatus.RESIGNED, MemberStatus.DECEASED) and member.user is not None:
+        member.user.active = False  # a former member's login ends with the membership
+        revoke_all_sessions(member.user, reason="deactivated")
     _flush_member_change()
     audit.note(entity=f"member:{member.id}", detail=f"status {current.value} -> {to.value}")
 

@@ -14,7 +14,7 @@ from coop_app.auth.access import allow
 from coop_app.auth.roles import Role
 from coop_app.errors import REFUSED, DomainError
 from coop_app.extensions import db
-from coop_app.forms import BaseForm
+from coop_app.forms import BaseForm, id_arg
 from coop_app.i18n import local_today
 from coop_app.members import importing
 from coop_app.members.exporting import MEMBER_COLUMNS, write_import_template, write_member_list
@@ -145,7 +145,7 @@ def export():
     """The member list as a workbook, with the list screen's search and filters."""
     text = request.args.get("q", "")[:100]
     status = request.args.get("status", "")
-    village_id = request.args.get("village", type=int)
+    village_id = id_arg("village")
 
     def write(handle):
         count = write_member_list(handle, text=text, status=status, village_id=village_id)

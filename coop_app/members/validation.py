@@ -12,8 +12,10 @@ from flask_babel import gettext as _
 
 from coop_app.errors import DomainError
 
-NIK_RE = re.compile(r"^\d{16}$")
-PHONE_RE = re.compile(r"^(08\d{7,11}|\+628\d{7,11})$")
+#: ASCII digits only ([0-9], not \d): fullwidth or Arabic-Indic digits would let one NIK
+#: be registered twice under two spellings.
+NIK_RE = re.compile(r"^[0-9]{16}$")
+PHONE_RE = re.compile(r"^(08[0-9]{7,11}|\+628[0-9]{7,11})$")
 NAME_MAX = 120
 #: Members are adults; anybody said to be older than this is a typing slip.
 OLDEST_AGE = 110

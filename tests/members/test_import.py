@@ -374,3 +374,17 @@ def test_cli_refuses_a_fake_workbook(app, villages, tmp_path):
     assert result.exit_code == 1
     assert "bukan spreadsheet .xlsx asli" in result.output
     assert _in_db(app, MemberImport) == 0
+
+
+def test_a_number_kept_from_old_books_on_a_later_row_is_not_taken_by_an_earlier_one(app, villages):
+    rows = [
+        member_row(NIK="3307014501850001"),  # no number: gets the next automatic one
+        member_row(Nomor_anggota="KPM-00001", NIK="3307014501850002", Nama="Dewi"),
+    ]
+    with app.test_request_context(method="POST"):
+        pending = _upload(xlsx_bytes(rows))
+        assert _problems(pending) == []
+        assert importing.confirm_import(pending, today=TODAY, by=None) == 2
+        db.session.commit()
+        numbers = {member.nik: member.number for member in _members()}
+    assert numbers == {"3307014501850002": "KPM-00001", "3307014501850001": "KPM-00002"}

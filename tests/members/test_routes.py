@@ -171,15 +171,22 @@ def test_a_trainer_sees_names_but_not_nik_phone_or_migrant_data(
     _register(client, villages)
     member = _member(app)
     show = f"/members/{member.id}"
-    post(client, f"{show}/consent", {"on": "17/03/2024"}, show)
-    post(client, f"{show}/profile", {"business": "Keripik singkong", "version": 1}, show)
+    assert post(client, f"{show}/consent", {"on": "17/03/2024"}, show).status_code == 302
+    profile = {"business": "Keripik singkong", "procedural": "yes", "version": 1}
+    assert post(client, f"{show}/profile", profile, show).status_code == 302
+    placement = {"country": "Taiwan", "sector": "Caregiving", "start_date": "01/02/2010"}
+    assert post(client, f"{show}/placements", placement, show).status_code == 302
+    assert "Taiwan" in client.get(show).get_data(as_text=True)
     trainer = app.test_client()
     login(trainer, make_user(Role.TRAINER, "pelatih"))
+    nik_search = trainer.get(f"/members/?q={FORM['nik'][:10]}").get_data(as_text=True)
+    assert "0 anggota ditemukan" in nik_search, "a trainer cannot find members by NIK"
     for url in ("/members/", show):
         page = trainer.get(url).get_data(as_text=True)
         assert "Siti Aminah" in page
         assert FORM["nik"] not in page and "081234567890" not in page
         assert "Keripik singkong" not in page and "Profil purna migran" not in page
+        assert "Taiwan" not in page
 
 
 def test_a_member_sees_only_their_own_record(app, client, login_as, villages):
@@ -243,3 +250,20 @@ def test_the_list_pages_by_25_and_keeps_the_filters(app, client, login_as, villa
     assert "status=candidate" in next_link and f"village={village_id}" in next_link
     second = client.get(next_link).get_data(as_text=True)
     assert second.count('class="fw-semibold" href="/members/') == 1
+
+
+def test_search_wildcards_are_plain_text(client, login_as, villages):
+    login_as(Role.TREASURER)
+    _register(client, villages)
+    for wildcard in ("%", "_", "\\"):
+        page = client.get("/members/", query_string={"q": wildcard}).get_data(as_text=True)
+        assert "0 anggota ditemukan" in page, wildcard
+
+
+def test_ids_too_large_for_the_database_are_not_found(client, login_as):
+    login_as(Role.ADMIN)
+    huge = "9" * 20
+    assert client.get(f"/members/{huge}").status_code == 404
+    assert client.get(f"/members/?village={huge}").status_code == 200
+    assert client.get(f"/members/export.xlsx?village={huge}").status_code == 200
+    assert post(client, f"/villages/{huge}/active").status_code == 404

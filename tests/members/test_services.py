@@ -58,6 +58,8 @@ def test_numbers_kept_from_old_books_are_skipped(app, villages):
     [
         ({"nik": "33070145018500"}, "nik", "NIK harus tepat 16 angka."),
         ({"nik": "33070145O1850001"}, "nik", "NIK harus tepat 16 angka."),
+        ({"nik": "３３０７０１４５０１８５０００１"}, "nik", "NIK harus tepat 16 angka."),
+        ({"phone": "08١٢٣٤٥٦٧٨٩٠"}, "phone", "Nomor HP harus diawali 08 atau +628"),
         ({"name": "   "}, "name", "Nama wajib diisi."),
         ({"name": "x" * 121}, "name", "Nama paling banyak 120 karakter."),
         ({"phone": "12345"}, "phone", "Nomor HP harus diawali 08 atau +628"),
@@ -185,3 +187,38 @@ def test_a_member_login_uses_the_member_number(app, villages):
         assert user.must_change_password and temporary
         with pytest.raises(DomainError, match="sudah punya akun"):
             services.create_member_login(member)
+
+
+def test_resigning_ends_the_members_login(app, villages, treasurer):
+    village_id, _ = villages["Kalibeber"]
+    with app.test_request_context(method="POST"):
+        member = _register(village_id)
+        user, _temporary = services.create_member_login(member)
+        services.change_status(
+            member,
+            to=MemberStatus.RESIGNED,
+            on=date(2025, 1, 1),
+            reason="Pindah ke luar kota",
+            today=TODAY,
+            by=db.session.get(User, treasurer),
+            expected_version=member.version,
+        )
+        db.session.commit()
+        assert not user.active
+
+
+def test_a_member_in_a_retired_village_can_still_be_corrected(app, villages):
+    village_id, group_id = villages["Kalibeber"]
+    with app.test_request_context(method="POST"):
+        member = _register(village_id, group_id=group_id)
+        services.set_village_active(member.village, active=False)
+        db.session.commit()
+        services.update_member(
+            member,
+            member_data(village_id, group_id=group_id, phone="081299998888"),
+            today=TODAY,
+            expected_version=member.version,
+        )
+        assert member.phone == "081299998888"
+        with pytest.raises(FieldError, match="Pilih desa"):
+            _register(village_id, nik="3307014501850009")
