@@ -21,6 +21,7 @@ from coop_app.members.validation import (
     MemberData,
     check_birth_date,
     check_join_date,
+    clean_address,
     clean_member_number,
     clean_name,
     clean_nik,
@@ -235,6 +236,7 @@ def _check_row(row: dict, registry: _Registry, today: date) -> tuple[list, Candi
         joined = check.clean("join_date", check_join_date, joined, birth or date.min, today)
     village_id, group_id = _place(check, registry)
     address = check.text("address")
+    check.clean("address", clean_address, address)
     phone_text = check.text("phone")
     check.clean("phone", clean_phone, phone_text)
     heir = check.text("heir")

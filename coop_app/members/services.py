@@ -33,6 +33,7 @@ from coop_app.members.validation import (
     MemberData,
     check_birth_date,
     check_join_date,
+    clean_address,
     clean_member_number,
     clean_name,
     clean_nik,
@@ -109,7 +110,7 @@ def _clean(data: MemberData, *, today: date, member: Member | None = None) -> di
         "join_date": check_join_date(data.join_date, birth, today),
         "village_id": village_id,
         "group_id": group_id,
-        "address": " ".join((data.address or "").split())[:255],
+        "address": clean_address(data.address),
         "phone": clean_phone(data.phone),
         "heir": clean_name(data.heir, "heir") if (data.heir or "").strip() else None,
     }

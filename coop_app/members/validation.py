@@ -63,6 +63,19 @@ def clean_name(text: str, field: str = "name") -> str:
     return name
 
 
+ADDRESS_MAX = 255
+
+
+def clean_address(text: str) -> str:
+    """Spaces folded; refused when too long (never cut short without saying so)."""
+    address = " ".join((text or "").split())
+    if len(address) > ADDRESS_MAX:
+        raise FieldError(
+            "address", _("The address may have at most %(n)d characters.", n=ADDRESS_MAX)
+        )
+    return address
+
+
 def clean_phone(text: str) -> str | None:
     """`0812-3456-789` -> `08123456789`; `+62 812...` kept with its plus; empty -> None."""
     phone = re.sub(r"[\s.\-()]", "", text or "")

@@ -388,3 +388,11 @@ def test_a_number_kept_from_old_books_on_a_later_row_is_not_taken_by_an_earlier_
         db.session.commit()
         numbers = {member.nik: member.number for member in _members()}
     assert numbers == {"3307014501850002": "KPM-00001", "3307014501850001": "KPM-00002"}
+
+
+def test_an_address_too_long_is_a_problem_not_silently_cut(app, villages):
+    with app.test_request_context(method="POST"):
+        pending = _upload(xlsx_bytes([member_row(Alamat="Jalan " + "panjang " * 60)]))
+        problems = _problems(pending)
+    assert [(row, column) for row, column, _message in problems] == [(2, "Alamat")]
+    assert "Alamat paling banyak 255 karakter." in problems[0][2]
