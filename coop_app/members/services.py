@@ -274,6 +274,10 @@ def add_placement(
         start_date=start,
         end_date=end,
     )
+    same = (placement.country, placement.sector, placement.start_date)
+    if any((p.country, p.sector, p.start_date) == same for p in profile.placements):
+        # Also what a double click on "add" sends: the second one changes nothing.
+        raise DomainError(_("This placement is already recorded."))
     db.session.add(placement)
     db.session.flush()
     audit.note(entity=f"member:{member.id}", detail=f"placement {placement.country}")

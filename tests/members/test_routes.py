@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from coop_app.auth.roles import Role
 from coop_app.extensions import db
 from coop_app.members.models import Member
-from tests.helpers import audit_rows, login, post
+from tests.helpers import audit_rows, csrf_token, login, post
 
 FORM = {
     "nik": "3307014501850001",
@@ -267,3 +267,19 @@ def test_ids_too_large_for_the_database_are_not_found(client, login_as):
     assert client.get(f"/members/?village={huge}").status_code == 200
     assert client.get(f"/members/export.xlsx?village={huge}").status_code == 200
     assert post(client, f"/villages/{huge}/active").status_code == 404
+
+
+def test_a_double_submitted_placement_is_recorded_once(app, client, login_as, villages):
+    login_as(Role.TREASURER)
+    _register(client, villages)
+    show = f"/members/{_member(app).id}"
+    post(client, f"{show}/consent", {"on": "17/03/2024"}, show)
+    placement = {"country": "Malaysia", "sector": "Plantation", "start_date": "01/02/2010"}
+    token = csrf_token(client, f"{show}/profile")
+    first = client.post(f"{show}/placements", data=placement | {"csrf_token": token})
+    second = client.post(f"{show}/placements", data=placement | {"csrf_token": token})
+    assert (first.status_code, second.status_code) == (302, 302)
+    page = client.get(f"{show}/profile").get_data(as_text=True)
+    assert "Riwayat penempatan ini sudah tercatat." in page
+    with app.app_context():
+        assert len(db.session.get(Member, _member(app).id).profile.placements) == 1
