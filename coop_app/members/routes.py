@@ -1,5 +1,7 @@
 """Screens of the member registry: list, register, edit, status, profile, login, own record."""
 
+from functools import partial
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -257,12 +259,26 @@ def _placements() -> dict:
     return {"placement_form": PlacementForm(), "button": ButtonForm()}
 
 
+def _change_placements(member: Member, change, done: str):
+    """Run `change()`, commit and say `done`, or roll back and say why; back to the profile."""
+    try:
+        change()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("members.edit_profile", member_id=member.id))
+
+
 @bp.post("/<int:member_id>/placements")
 @allow(A, T)
 def add_placement(member_id: int):
     member = _member_or_404(member_id)
     form = PlacementForm()
-    try:
+
+    def add():
         if not form.validate_on_submit():
             raise DomainError(_("Fill in the country, the job and the start date."))
         services.add_placement(
@@ -273,28 +289,16 @@ def add_placement(member_id: int):
             end=form.end_date.data,
             today=local_today(),
         )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("members.edit_profile", member_id=member.id))
-    db.session.commit()
-    flash(_("The placement has been added."), "success")
-    return redirect(url_for("members.edit_profile", member_id=member.id))
+
+    return _change_placements(member, add, _("The placement has been added."))
 
 
 @bp.post("/<int:member_id>/placements/<int:placement_id>/remove")
 @allow(A, T)
 def remove_placement(member_id: int, placement_id: int):
     member = _member_or_404(member_id)
-    try:
-        services.remove_placement(member, placement_id)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-        return redirect(url_for("members.edit_profile", member_id=member.id))
-    db.session.commit()
-    flash(_("The placement has been removed."), "success")
-    return redirect(url_for("members.edit_profile", member_id=member.id))
+    remove = partial(services.remove_placement, member, placement_id)
+    return _change_placements(member, remove, _("The placement has been removed."))
 
 
 @bp.post("/<int:member_id>/login")
