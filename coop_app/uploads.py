@@ -37,6 +37,9 @@ RATIO_CHECKED_FROM = 1024 * 1024
 #: The XML declaration and a DTD come first; a DTD is where entity bombs live.
 PROLOG_BYTES = 64 * 1024
 CSV_DELIMITERS = (",", ";", "\t")
+#: Rows read in all (blank ones too) per allowed data row, so that a file of blank
+#: lines is refused quickly instead of being read to its end.
+BLANK_ROWS_ALLOWED = 10
 
 
 class SpreadsheetError(DomainError):
@@ -233,12 +236,14 @@ def _table(rows: Iterable[tuple[int, list]], max_rows: int) -> Table:
     width = len(header)  # cells right of the last column name have no meaning
     data = []
     for number, values in rows:
-        if _blank(values[:width]):
-            continue
-        if len(data) == max_rows:
+        # Blank rows are skipped but still read: past this many rows in all, stop reading.
+        too_many_read = number > max_rows * BLANK_ROWS_ALLOWED
+        if too_many_read or (len(data) == max_rows and not _blank(values[:width])):
             raise SpreadsheetError(
                 _("The file has more than %(n)d rows. Split it into smaller files.", n=max_rows)
             )
+        if _blank(values[:width]):
+            continue
         data.append((number, values[:width] + [None] * (width - len(values))))
     if not data:
         raise SpreadsheetError(_("The file has no data rows under the column names."))

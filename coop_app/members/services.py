@@ -18,6 +18,7 @@ from coop_app.auth.sessions import revoke_all_sessions
 from coop_app.db import dialect_insert
 from coop_app.errors import DomainError, StaleEditError
 from coop_app.extensions import db
+from coop_app.i18n import format_day
 from coop_app.members.models import (
     Member,
     MemberNumberCounter,
@@ -179,7 +180,17 @@ def update_member(member: Member, data: MemberData, *, today: date, expected_ver
     """Correct a member's details (the number and the status have their own ways)."""
     if member.version != expected_version:
         raise StaleEditError()
-    for name, value in _clean(data, today=today, member=member).items():
+    fields = _clean(data, today=today, member=member)
+    changes = [c.effective_on for c in member.status_changes if c.from_status is not None]
+    if changes and fields["join_date"] > min(changes):
+        raise FieldError(
+            "join_date",
+            _(
+                "The join date cannot be after the first status change (%(date)s).",
+                date=format_day(min(changes)),
+            ),
+        )
+    for name, value in fields.items():
         setattr(member, name, value)
     _flush_member_change()
     audit.note(entity=f"member:{member.id}", detail="details")

@@ -222,3 +222,32 @@ def test_a_member_in_a_retired_village_can_still_be_corrected(app, villages):
         assert member.phone == "081299998888"
         with pytest.raises(FieldError, match="Pilih desa"):
             _register(village_id, nik="3307014501850009")
+
+
+def test_the_join_date_cannot_move_after_the_status_history(app, villages, treasurer):
+    village_id, _ = villages["Kalibeber"]
+    with app.test_request_context(method="POST"):
+        member = _register(village_id)
+        services.change_status(
+            member,
+            to=MemberStatus.ACTIVE,
+            on=date(2024, 4, 1),
+            reason="Disetujui rapat pengurus",
+            today=TODAY,
+            by=db.session.get(User, treasurer),
+            expected_version=member.version,
+        )
+        with pytest.raises(FieldError, match="1 April 2024"):
+            services.update_member(
+                member,
+                member_data(village_id, join_date=date(2025, 1, 1)),
+                today=TODAY,
+                expected_version=member.version,
+            )
+        services.update_member(
+            member,
+            member_data(village_id, join_date=date(2024, 3, 1)),
+            today=TODAY,
+            expected_version=member.version,
+        )
+        assert member.join_date == date(2024, 3, 1)

@@ -370,3 +370,10 @@ def test_too_many_rows_or_none_at_all_are_refused(plain_app):
     assert len(_read(plain_app, xlsx_bytes(rows, ["Nama"]), "a.xlsx", max_rows=4).rows) == 4
     assert "tidak memiliki baris data" in _refusal(plain_app, csv_bytes([], ["Nama"]), "a.csv")
     assert "nama kolom" in _refusal(plain_app, b"\n\nNama\nAni\n", "a.csv")
+
+
+def test_blank_rows_are_skipped_but_a_file_of_blank_lines_is_not_read_to_its_end(plain_app):
+    few_blanks = csv_bytes([member_row(), [], [], member_row()])
+    assert len(_read(plain_app, few_blanks, "anggota.csv", max_rows=3).rows) == 2
+    endless = csv_bytes([member_row()] + [[]] * 40)  # 41 rows read for 3 allowed
+    assert "lebih dari 3 baris" in _refusal(plain_app, endless, "anggota.csv", max_rows=3)
