@@ -27,6 +27,19 @@ def _register(village, **overrides) -> Member:
     return services.register_member(data, today=TODAY, by=None)
 
 
+def _change_status(member: Member, to: MemberStatus, on: date, reason: str, by_id: int) -> None:
+    """A status change by the treasurer on an up-to-date form."""
+    services.change_status(
+        member,
+        to=to,
+        on=on,
+        reason=reason,
+        today=TODAY,
+        by=db.session.get(User, by_id),
+        expected_version=member.version,
+    )
+
+
 def _count() -> int:
     return db.session.execute(sa.select(sa.func.count()).select_from(Member)).scalar()
 
@@ -194,14 +207,8 @@ def test_resigning_ends_the_members_login(app, villages, treasurer):
     with app.test_request_context(method="POST"):
         member = _register(village_id)
         user, _temporary = services.create_member_login(member)
-        services.change_status(
-            member,
-            to=MemberStatus.RESIGNED,
-            on=date(2025, 1, 1),
-            reason="Pindah ke luar kota",
-            today=TODAY,
-            by=db.session.get(User, treasurer),
-            expected_version=member.version,
+        _change_status(
+            member, MemberStatus.RESIGNED, date(2025, 1, 1), "Pindah ke luar kota", treasurer
         )
         db.session.commit()
         assert not user.active
@@ -228,14 +235,8 @@ def test_the_join_date_cannot_move_after_the_status_history(app, villages, treas
     village_id, _ = villages["Kalibeber"]
     with app.test_request_context(method="POST"):
         member = _register(village_id)
-        services.change_status(
-            member,
-            to=MemberStatus.ACTIVE,
-            on=date(2024, 4, 1),
-            reason="Disetujui rapat pengurus",
-            today=TODAY,
-            by=db.session.get(User, treasurer),
-            expected_version=member.version,
+        _change_status(
+            member, MemberStatus.ACTIVE, date(2024, 4, 1), "Disetujui rapat pengurus", treasurer
         )
         with pytest.raises(FieldError, match="1 April 2024"):
             services.update_member(
