@@ -63,10 +63,12 @@ def register_blueprints(app: Flask) -> None:
     from coop_app.auth.users_routes import bp as users_bp
     from coop_app.dashboard.routes import bp as dashboard_bp
     from coop_app.health import bp as health_bp
+    from coop_app.ledger.routes import bp as books_bp
     from coop_app.members.routes import bp as members_bp
     from coop_app.members.transfer_routes import bp as transfer_bp
     from coop_app.members.village_routes import bp as villages_bp
     from coop_app.reports.routes import bp as reports_bp
+    from coop_app.savings.routes import bp as savings_bp
 
     app.register_blueprint(dashboard_bp, url_prefix="")
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -78,6 +80,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(transfer_bp, url_prefix="/members")
     app.register_blueprint(villages_bp, url_prefix="/villages")
     app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(savings_bp, url_prefix="/savings")
+    app.register_blueprint(books_bp, url_prefix="/books")
 
 
 def register_cli(app: Flask) -> None:

@@ -52,6 +52,8 @@ def build_config(instance_path: str, *, secret_key: str | None = None) -> dict:
     default_db = f"sqlite:///{instance / 'coop.db'}"
     return {
         "COOP_ENV": "production" if production else "local",
+        #: The cooperative's name, printed on receipts.
+        "COOP_NAME": os.environ.get("COOP_NAME", "Koperasi Purna Migran Sejahtera"),
         "SECRET_KEY": _secret_key(instance, production, secret_key),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL", default_db)),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

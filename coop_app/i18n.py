@@ -52,6 +52,13 @@ def format_day(value: date | datetime | None) -> str:
     return babel_format_date(value, "d MMMM y", locale=str(get_locale()))
 
 
+def format_month(value: date | None) -> str:
+    """`Maret 2025` in Indonesian, `March 2025` in English."""
+    if value is None:
+        return ""
+    return babel_format_date(value, "MMMM y", locale=str(get_locale()))
+
+
 def format_moment(value: datetime | None) -> str:
     """A stored UTC time shown in Jakarta time: `17 Maret 2025 14:03 WIB`."""
     if value is None:
@@ -76,5 +83,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["rupiah"] = format_rupiah
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["moment"] = format_moment
+    app.jinja_env.filters["month"] = format_month
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

@@ -1,6 +1,14 @@
 """One import point for every feature's models (used by migrations and the CLI)."""
 
 from coop_app.auth.models import AuditEvent, LoginSession, LoginThrottle, User
+from coop_app.ledger.models import (
+    Account,
+    AccountBalance,
+    FormSubmission,
+    JournalEntry,
+    JournalLine,
+    PeriodLock,
+)
 from coop_app.members.import_models import MemberImport
 from coop_app.members.models import (
     Member,
@@ -11,9 +19,16 @@ from coop_app.members.models import (
     Village,
     VillageGroup,
 )
+from coop_app.savings.models import CollectionBatch, SavingsAccount, SavingsProduct
 
 __all__ = [
+    "Account",
+    "AccountBalance",
     "AuditEvent",
+    "CollectionBatch",
+    "FormSubmission",
+    "JournalEntry",
+    "JournalLine",
     "LoginSession",
     "LoginThrottle",
     "Member",
@@ -21,7 +36,10 @@ __all__ = [
     "MemberNumberCounter",
     "MemberStatusChange",
     "MigrantProfile",
+    "PeriodLock",
     "Placement",
+    "SavingsAccount",
+    "SavingsProduct",
     "User",
     "Village",
     "VillageGroup",

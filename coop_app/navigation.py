@@ -24,6 +24,8 @@ MENU = (
     MenuItem("members.me", _l("My record")),
     MenuItem("members.index", _l("Members")),
     MenuItem("villages.index", _l("Villages")),
+    MenuItem("savings.index", _l("Savings")),
+    MenuItem("books.trial_balance", _l("Books")),
     MenuItem("reports.funder_members", _l("Reports")),
     MenuItem("users.index", _l("Users")),
     MenuItem("audit.index", _l("Activity log")),

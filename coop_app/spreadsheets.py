@@ -7,8 +7,9 @@ numbers real numbers, with a frozen header, an autofilter and column widths.
 
 import io
 import logging
+import tempfile
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from pathlib import PurePath
 from typing import IO
 
 import xlsxwriter
+from flask import send_file
 from xlsxwriter.workbook import Workbook
 
 log = logging.getLogger(__name__)
@@ -160,3 +162,12 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
     buffer = io.BytesIO()
     write_workbook(buffer, sheets)
     return buffer.getvalue()
+
+
+def xlsx_download(write: Callable[[IO[bytes]], object], name: str):
+    """Send a workbook that `write` builds into a temporary file (kept off the heap,
+    deleted when sent), as a download named `name`."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (send_file closes it)
+    write(handle)
+    handle.seek(0)
+    return send_file(handle, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)

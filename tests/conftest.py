@@ -16,6 +16,7 @@ from coop_app import create_app
 from coop_app.auth.roles import Role
 from coop_app.config import config_for_tests, database_url
 from coop_app.extensions import db
+from coop_app.reference_data import insert_reference_data
 from tests.helpers import PASSWORD, login
 
 DATABASES = ["sqlite", "postgresql"]
@@ -77,7 +78,8 @@ def postgres_url(tmp_path_factory) -> str:
 
 
 def _empty_postgres(url: str) -> None:
-    """Remove every row, append-only tables included (their triggers are bypassed here only)."""
+    """Remove every row, append-only tables included (their triggers are bypassed here only),
+    then put back the reference data the migrations insert (chart, savings products)."""
     engine = sa.create_engine(database_url(url))
     with engine.begin() as connection:
         tables = connection.execute(
@@ -88,6 +90,8 @@ def _empty_postgres(url: str) -> None:
         ).scalars()
         connection.exec_driver_sql("SET session_replication_role = replica")
         connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        connection.exec_driver_sql("SET session_replication_role = DEFAULT")
+        insert_reference_data(connection)
     engine.dispose()
 
 

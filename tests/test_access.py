@@ -22,6 +22,12 @@ from tests.members.conftest import TODAY, member_data
 from tests.members.matrix import MEMBER_ROUTES
 from tests.members.matrix_transfer import MEMBER_TRANSFER_ROUTES
 from tests.reports.matrix import REPORT_ROUTES
+from tests.savings.matrix import (
+    BOOKS_ROUTES,
+    SAVINGS_AUDITED_READS,
+    SAVINGS_ROUTES,
+    savings_records,
+)
 
 ANON = "anonymous"
 A, T, S, TR, M = Role.ADMIN, Role.TREASURER, Role.SUPERVISOR, Role.TRAINER, Role.MEMBER
@@ -52,9 +58,16 @@ CORE_ROUTES = {
     "static": ("GET", "/static/css/app.css", "public", 200, 200),
     "bootstrap.static": ("GET", "/bootstrap/static/css/bootstrap.min.css", "public", 200, 200),
 }
-ROUTES = CORE_ROUTES | MEMBER_ROUTES | MEMBER_TRANSFER_ROUTES | REPORT_ROUTES
+ROUTES = (
+    CORE_ROUTES
+    | MEMBER_ROUTES
+    | MEMBER_TRANSFER_ROUTES
+    | REPORT_ROUTES
+    | SAVINGS_ROUTES
+    | BOOKS_ROUTES
+)
 #: GETs that hand out personal data in bulk, and so write an audit row like a change.
-AUDITED_READS = {"member_transfer.export"}
+AUDITED_READS = {"member_transfer.export"} | SAVINGS_AUDITED_READS
 
 
 def _routes_app():
@@ -102,9 +115,10 @@ def _records(app, make_user) -> dict:
         db.session.add(village)
         db.session.flush()
         member = register_member(member_data(village.id), today=TODAY, by=None)
+        records = savings_records(village.id)
         db.session.commit()
         user_id = db.session.execute(db.select(User.id).where(User.username == target)).scalar()
-        return {"target": user_id, "member": member.id, "village": village.id}
+        return {"target": user_id, "member": member.id, "village": village.id, **records}
 
 
 @pytest.mark.parametrize(("key", "who"), list(_cases()))
@@ -175,7 +189,7 @@ POST_ROUTES = [key for key, route in ROUTES.items() if route[0] == "POST"]
 def test_every_post_refuses_a_missing_csrf_token_and_changes_nothing(app, client, login_as, key):
     path = ROUTES[key][1]
     login_as(A, "ketua")
-    url = path.format(target=1, member=1, village=1)
+    url = path.format(target=1, member=1, village=1, account=1, entry=1, group=1, active=1)
     before = len(audit_rows(app))
     response = client.post(url, data={"lang": "en", "version": "1", "full_name": "X"})
     assert response.status_code == 400
@@ -190,9 +204,27 @@ def test_every_post_refuses_a_missing_csrf_token_and_changes_nothing(app, client
 
 #: The menu each role sees (labels in Indonesian, in order).
 MENUS = {
-    A: ["Beranda", "Anggota", "Desa", "Laporan", "Pengguna", "Catatan aktivitas"],
-    T: ["Beranda", "Anggota", "Desa", "Laporan"],
-    S: ["Beranda", "Anggota", "Desa", "Laporan", "Pengguna", "Catatan aktivitas"],
+    A: [
+        "Beranda",
+        "Anggota",
+        "Desa",
+        "Simpanan",
+        "Pembukuan",
+        "Laporan",
+        "Pengguna",
+        "Catatan aktivitas",
+    ],
+    T: ["Beranda", "Anggota", "Desa", "Simpanan", "Pembukuan", "Laporan"],
+    S: [
+        "Beranda",
+        "Anggota",
+        "Desa",
+        "Simpanan",
+        "Pembukuan",
+        "Laporan",
+        "Pengguna",
+        "Catatan aktivitas",
+    ],
     TR: ["Beranda", "Anggota"],
     M: ["Beranda", "Data saya"],
 }

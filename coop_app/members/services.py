@@ -6,6 +6,7 @@ Functions change the session and flush; the caller (view, import or CLI) commits
 from datetime import date
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
@@ -41,6 +42,11 @@ from coop_app.members.validation import (
     clean_phone,
     clean_sex,
 )
+
+_signals = Namespace()
+#: Sent with (member, on=date, by=User|None) when a member becomes active: the units that
+#: keep accounts per member (savings) open them. Receivers flush, never commit.
+member_activated = _signals.signal("member-activated")
 
 #: Which status may follow which. A deceased member's record is final.
 TRANSITIONS = {
@@ -154,6 +160,8 @@ def register_member(
         )
     )
     audit.note(entity=f"member:{member.id}", detail=f"registered {member.number}")
+    if status == MemberStatus.ACTIVE:
+        member_activated.send(member, on=member.join_date, by=by)
     return member
 
 
@@ -234,6 +242,8 @@ def change_status(
         member.user.active = False  # a former member's login ends with the membership
         revoke_all_sessions(member.user, reason="deactivated")
     _flush_member_change()
+    if to == MemberStatus.ACTIVE:
+        member_activated.send(member, on=on, by=by)
     audit.note(entity=f"member:{member.id}", detail=f"status {current.value} -> {to.value}")
 
 

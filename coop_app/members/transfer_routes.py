@@ -1,9 +1,7 @@
 """Screens to import members from a spreadsheet and to export the member list."""
 
-import tempfile
-
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,7 +17,7 @@ from coop_app.i18n import local_today
 from coop_app.members import importing
 from coop_app.members.exporting import MEMBER_COLUMNS, write_import_template, write_member_list
 from coop_app.members.import_models import ImportStatus, MemberImport
-from coop_app.spreadsheets import XLSX_MIMETYPE
+from coop_app.spreadsheets import xlsx_download
 from coop_app.uploads import size_text
 
 bp = Blueprint("member_transfer", __name__)
@@ -38,14 +36,6 @@ class UploadForm(BaseForm):
 def _import_or_404(token: str) -> MemberImport:
     found = db.session.execute(sa.select(MemberImport).where(MemberImport.token == token))
     return found.scalar() or abort(404)
-
-
-def _xlsx_download(write, name: str):
-    """Send a workbook built into a temporary file (kept off the heap, deleted on close)."""
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (send_file closes it)
-    write(handle)
-    handle.seek(0)
-    return send_file(handle, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -136,7 +126,7 @@ def confirm(token: str):
 @allow(A, T)
 def template():
     """The workbook to fill in: the columns, an example row and a guide."""
-    return _xlsx_download(write_import_template, "template-anggota.xlsx")
+    return xlsx_download(write_import_template, "template-anggota.xlsx")
 
 
 @bp.get("/export.xlsx")
@@ -153,4 +143,4 @@ def export():
         # search itself, which may be a NIK).
         audit.note(action="members.export", detail=f"{count} members")
 
-    return _xlsx_download(write, f"anggota-{local_today():%Y-%m-%d}.xlsx")
+    return xlsx_download(write, f"anggota-{local_today():%Y-%m-%d}.xlsx")

@@ -1,0 +1,289 @@
+"""Writes of the books: post an entry (the only way in), reverse it, lock a month, add accounts.
+
+Functions flush and never commit; the view or command commits once. Every refusal is a
+DomainError raised before anything is written, or inside a savepoint that is undone.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from coop_app.auth import audit
+from coop_app.auth.models import User
+from coop_app.errors import DomainError
+from coop_app.extensions import db
+from coop_app.forms import MAX_RUPIAH
+from coop_app.i18n import format_month
+from coop_app.ledger import subledgers
+from coop_app.ledger.models import (
+    Account,
+    AccountBalance,
+    AccountKind,
+    JournalEntry,
+    JournalLine,
+    PeriodLock,
+    Side,
+    Unit,
+)
+
+
+class PostingError(DomainError):
+    """The books refused an entry; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line to post: `account` is a purpose ("cash") or an Account."""
+
+    account: str | Account
+    side: Side
+    amount: int
+    member_id: int | None = None
+    subaccount: str | None = None
+    #: Defaults to the entry's unit.
+    unit: Unit | None = None
+
+
+def debit(account: str | Account, amount: int, **fields) -> Line:
+    return Line(account, Side.DEBIT, amount, **fields)
+
+
+def credit(account: str | Account, amount: int, **fields) -> Line:
+    return Line(account, Side.CREDIT, amount, **fields)
+
+
+def account_for(purpose: str) -> Account:
+    """The account programs post `purpose` to (the account mapping)."""
+    account = db.session.execute(
+        sa.select(Account).where(Account.purpose == purpose)
+    ).scalar_one_or_none()
+    if account is None:
+        raise PostingError(_("No account is set for %(purpose)s in the chart.", purpose=purpose))
+    return account
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def is_locked(day: date) -> bool:
+    return db.session.get(PeriodLock, month_start(day)) is not None
+
+
+def _check_amount(amount) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise PostingError(_("Amounts must be whole rupiah."))
+    if amount <= 0:
+        raise PostingError(_("Every amount must be more than zero."))
+    if amount > MAX_RUPIAH:
+        raise PostingError(_("The amount is too large."))
+
+
+def resolve_lines(lines: Sequence[Line]) -> list[tuple[Line, Account]]:
+    """Each line with its account; refuses bad amounts, inactive accounts, imbalance."""
+    if len(lines) < 2:
+        raise PostingError(_("An entry needs at least two lines."))
+    resolved = []
+    for line in lines:
+        _check_amount(line.amount)
+        account = line.account if isinstance(line.account, Account) else account_for(line.account)
+        if not account.active:
+            raise PostingError(
+                _("Account %(code)s %(name)s is inactive.", code=account.code, name=account.name)
+            )
+        resolved.append((line, account))
+    debits = sum(line.amount for line in lines if line.side == Side.DEBIT)
+    credits = sum(line.amount for line in lines if line.side == Side.CREDIT)
+    if debits != credits:
+        raise PostingError(_("The entry does not balance: debits and credits differ."))
+    return resolved
+
+
+def check_open(on: date) -> None:
+    if is_locked(on):
+        raise PostingError(
+            _(
+                "The books of %(month)s are closed. Use a date in an open month.",
+                month=format_month(month_start(on)),
+            )
+        )
+
+
+def post_entry(
+    *,
+    on: date,
+    description: str,
+    unit: Unit,
+    lines: Sequence[Line],
+    source: str,
+    key: str,
+    by: User | None,
+    source_ref: str | None = None,
+    reverses: JournalEntry | None = None,
+    reason: str | None = None,
+) -> JournalEntry:
+    """Post one balanced entry and move every balance it touches, or refuse and write nothing.
+
+    Invariants: debits equal credits; amounts are whole rupiah > 0; accounts are active;
+    the month is open; `key` is new; cached balances move with the lines (sub-ledgers
+    through conditional updates that refuse e.g. an overdraft).
+    """
+    resolved = resolve_lines(lines)
+    check_open(on)
+    if db.session.execute(
+        sa.select(JournalEntry.id).where(JournalEntry.idempotency_key == key)
+    ).first():
+        raise PostingError(_("This transaction has already been recorded."))
+    entry = JournalEntry(
+        entry_date=on,
+        description=" ".join(description.split())[:255],
+        unit=Unit(unit).value,
+        source=source,
+        source_ref=source_ref,
+        idempotency_key=key,
+        reverses_id=reverses.id if reverses else None,
+        reason=reason,
+        created_by_id=by.id if by else None,
+    )
+    with db.session.begin_nested():
+        db.session.add(entry)
+        _flush_entry()
+        db.session.add_all(
+            JournalLine(
+                entry_id=entry.id,
+                account_id=account.id,
+                unit=Unit(line.unit or unit).value,
+                side=line.side.value,
+                amount=line.amount,
+                member_id=line.member_id,
+                subaccount=line.subaccount,
+            )
+            for line, account in resolved
+        )
+        move_balances([(account.id, line) for line, account in resolved])
+        db.session.flush()
+    return entry
+
+
+def _flush_entry() -> None:
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        # The same key or reversal committed by someone else a moment ago.
+        raise PostingError(_("This transaction has already been recorded.")) from None
+
+
+def move_balances(lines: Sequence[tuple[int, Line]]) -> None:
+    """Apply the lines to the sub-ledgers (which may refuse) and the accounts' balances.
+
+    Always in the same order (sub-accounts, then accounts by id), so that two postings
+    never wait for each other's rows in opposite orders.
+    """
+    by_subaccount: dict[str, int] = defaultdict(int)
+    by_account: dict[int, int] = defaultdict(int)
+    for account_id, line in lines:
+        signed = line.amount if line.side == Side.DEBIT else -line.amount
+        by_account[account_id] += signed
+        if line.subaccount:
+            by_subaccount[line.subaccount] += signed
+    for name in sorted(by_subaccount):
+        subledger, record_id = subledgers.split(name)
+        subledger.apply(record_id, by_subaccount[name])
+    for account_id in sorted(by_account):
+        if by_account[account_id]:
+            db.session.execute(
+                sa.update(AccountBalance)
+                .where(AccountBalance.account_id == account_id)
+                .values(balance=AccountBalance.balance + by_account[account_id])
+            )
+
+
+def reverse_entry(entry: JournalEntry, *, on: date, reason: str, by: User | None) -> JournalEntry:
+    """Post the mirror image of `entry`, pointing at it, with a reason; once per entry."""
+    reason = " ".join((reason or "").split())
+    if len(reason) < 3:
+        raise PostingError(_("Write the reason for the reversal."))
+    if entry.reverses_id is not None:
+        raise PostingError(_("A reversal cannot be reversed. Record the transaction again."))
+    if db.session.execute(
+        sa.select(JournalEntry.id).where(JournalEntry.reverses_id == entry.id)
+    ).first():
+        raise PostingError(_("This entry has already been reversed."))
+    if on < entry.entry_date:
+        raise PostingError(_("A reversal cannot be dated before the entry it reverses."))
+    mirror = {Side.DEBIT: Side.CREDIT, Side.CREDIT: Side.DEBIT}
+    lines = [
+        Line(
+            line.account,
+            mirror[Side(line.side)],
+            line.amount,
+            member_id=line.member_id,
+            subaccount=line.subaccount,
+            unit=Unit(line.unit),
+        )
+        for line in entry.lines
+    ]
+    reversal = post_entry(
+        on=on,
+        description=_("Reversal of entry %(number)s", number=entry.id),
+        unit=Unit(entry.unit),
+        lines=lines,
+        source=entry.source,
+        source_ref=entry.source_ref,
+        key=f"reversal:{entry.id}",
+        by=by,
+        reverses=entry,
+        reason=reason[:255],
+    )
+    audit.note(entity=f"journal_entry:{entry.id}", detail=f"reversed by {reversal.id}")
+    return reversal
+
+
+def lock_period(month: date, *, today: date, by: User | None) -> PeriodLock:
+    """Close a month that has ended: nothing can be posted into it afterwards."""
+    month = month_start(month)
+    if month >= month_start(today):
+        raise PostingError(_("Only a month that has ended can be closed."))
+    if is_locked(month):
+        raise PostingError(_("This month is already closed."))
+    lock = PeriodLock(month=month, locked_by_id=by.id if by else None)
+    db.session.add(lock)
+    db.session.flush()
+    audit.note(entity=f"period:{month:%Y-%m}", detail="locked")
+    return lock
+
+
+#: The first digit of an account code for each kind (the usual Indonesian chart layout).
+CODE_DIGIT = {
+    AccountKind.ASSET: "1",
+    AccountKind.LIABILITY: "2",
+    AccountKind.EQUITY: "3",
+    AccountKind.INCOME: "4",
+    AccountKind.EXPENSE: "5",
+}
+
+
+def add_account(*, code: str, name: str, kind: AccountKind, unit: Unit | None) -> Account:
+    """Add an account to the chart (the admin's way to extend it), with a zero balance."""
+    code, name = code.strip(), " ".join(name.split())
+    if not (code.isdigit() and 3 <= len(code) <= 10):
+        raise PostingError(_("The code must be 3 to 10 digits."))
+    if not code.startswith(CODE_DIGIT[kind]):
+        raise PostingError(
+            _("Codes of this kind start with %(digit)s.", digit=CODE_DIGIT[kind])
+        )
+    if len(name) < 3:
+        raise PostingError(_("Give the account a name."))
+    if db.session.execute(sa.select(Account.id).where(Account.code == code)).first():
+        raise PostingError(_("Account code %(code)s is taken.", code=code))
+    account = Account(code=code, name=name[:120], kind=kind.value, unit=unit.value if unit else None)
+    db.session.add(account)
+    db.session.flush()
+    db.session.add(AccountBalance(account_id=account.id, balance=0))
+    db.session.flush()
+    audit.note(entity=f"account:{account.id}", detail=f"added {code}")
+    return account

@@ -1,0 +1,13 @@
+"""Rows every installation starts with (chart of accounts, savings products).
+
+Inserted by the migration that creates their tables, and again by the tests after they
+empty a PostgreSQL database, so that both begin from the same books.
+"""
+
+from coop_app.ledger.chart import insert_chart
+from coop_app.savings.products import insert_default_products
+
+
+def insert_reference_data(connection) -> None:
+    insert_chart(connection)
+    insert_default_products(connection)

@@ -1,0 +1,1 @@
+"""Savings: principal, mandatory and voluntary savings, variants, deposits, withdrawals, exit."""
