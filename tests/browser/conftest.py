@@ -34,6 +34,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 USERS = {
     "bendahara": ("Sri Wahyuni", Role.TREASURER),
     "ketua": ("Siti Rahayu", Role.ADMIN),
+    "pengawas": ("Bambang Sutrisno", Role.SUPERVISOR),
 }
 
 
@@ -55,9 +56,22 @@ def _add_users(app) -> None:
         db.session.commit()
 
 
+@dataclass(frozen=True)
+class Live:
+    """The served app and its URL (tests add their own records through `app`)."""
+
+    url: str
+    app: object
+
+
 @pytest.fixture
-def live_server(sqlite_template, tmp_path) -> Iterator[str]:
-    """Serve the app with its users on a copy of the migrated SQLite file; yields its URL."""
+def live_server(live) -> str:
+    return live.url
+
+
+@pytest.fixture
+def live(sqlite_template, tmp_path) -> Iterator[Live]:
+    """Serve the app with its users on a copy of the migrated SQLite file."""
     path = tmp_path / "coop.db"
     shutil.copy(sqlite_template, path)
     app = create_app(
@@ -67,7 +81,7 @@ def live_server(sqlite_template, tmp_path) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield Live(f"http://127.0.0.1:{server.server_port}", app)
     server.shutdown()
     thread.join()
     server.server_close()

@@ -162,12 +162,12 @@ def test_admin_uses_the_menu_on_a_phone(live_server, open_context, browser_probl
     expect(page.get_by_role("button", name="Keluar")).to_be_visible()
     screenshot(page, "09-phone-menu-open")
 
-    # The users page lists both users.
+    # The users page lists the journey's three users.
     menu_link(page, "Pengguna").tap()
     expect(page).to_have_url(f"{live_server}/admin/users/")
     expect(heading(page, "Pengguna")).to_be_visible()
     rows = page.locator("tbody tr")
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(3)
     expect(rows.filter(has_text="bendahara")).to_contain_text("Sri Wahyuni")
     expect(rows.filter(has_text="bendahara")).to_contain_text("Bendahara")
     expect(rows.filter(has_text="ketua")).to_contain_text("Siti Rahayu")
