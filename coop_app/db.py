@@ -1,5 +1,6 @@
 """Database base: naming convention, SQLite settings, write transactions, append-only rows."""
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -65,12 +66,26 @@ def wants_write_lock() -> bool:
     """Whether a transaction starting now should take SQLite's write lock at once.
 
     POST requests and CLI commands write; GET requests only read unless a view marks
-    `g.write_intent` (the audit log does for denied GETs). Taking the lock at BEGIN
-    avoids "database is locked" when a read transaction later tries to write.
+    `g.write_intent` (the audit log does for denied GETs), and a command reads without the
+    lock inside `reading()`. Taking the lock at BEGIN avoids "database is locked" when a
+    read transaction later tries to write.
     """
     if not has_request_context():
-        return True
+        return not g.get("read_only", False)
     return request.method not in SAFE_METHODS or g.get("write_intent", False)
+
+
+@contextmanager
+def reading(session):
+    """Run a command's long read (e.g. checking the books) in its own read transaction, so
+    that SQLite writers are not held up meanwhile; the transaction ends with the block."""
+    session.rollback()
+    g.read_only = True
+    try:
+        yield
+    finally:
+        session.rollback()
+        g.read_only = False
 
 
 def _on_sqlite_connect(dbapi_connection, _record) -> None:

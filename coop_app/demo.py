@@ -15,6 +15,7 @@ from coop_app.auth.roles import Role
 from coop_app.auth.services import create_user
 from coop_app.extensions import db
 from coop_app.members.demo import seed_members
+from coop_app.savings.demo import seed_savings
 
 #: username, full name, role: the board chair, treasurer, supervisor, trainer and a member.
 DEMO_USERS = (
@@ -31,7 +32,7 @@ def database_is_empty() -> bool:
 
 
 #: Feature steps, run in order with one random generator so that `--seed` fixes the data.
-DEMO_STEPS: tuple[Callable[[random.Random], None], ...] = (seed_members,)
+DEMO_STEPS: tuple[Callable[[random.Random], None], ...] = (seed_members, seed_savings)
 
 
 def seed_demo(*, seed: int) -> dict[str, str]:

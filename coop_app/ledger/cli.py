@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from coop_app.auth import audit
+from coop_app.db import reading
 from coop_app.extensions import db
 from coop_app.ledger.backup import BackupError, backup_database, restore_database, totals_path
 from coop_app.ledger.verify import Report, verify_books
@@ -17,7 +18,8 @@ from coop_app.ledger.verify import Report, verify_books
 @with_appcontext
 def verify_books_command(show: int):
     """Check the books and the database; exit 1 when anything is wrong."""
-    report = verify_books()
+    with reading(db.session):
+        report = verify_books()
     echo_report(report, show=show)
     audit.record_cli(action="cli.verify-books", detail=_outcome(report))
     db.session.commit()

@@ -13,8 +13,10 @@ from sqlalchemy.orm import selectinload
 from coop_app import create_app
 from coop_app.auth.models import AuditEvent, User
 from coop_app.config import config_for_tests
+from coop_app import demo
 from coop_app.demo import seed_demo
 from coop_app.extensions import db
+from coop_app.members.demo import seed_members
 from coop_app.members.models import Member, MigrantProfile, Placement, Village, VillageGroup
 from coop_app.members.queries import member_of_user
 from tests.helpers import only_sqlite
@@ -31,6 +33,12 @@ COUNTRIES = {
     "Brunei",
 }
 SECTORS = {"Domestic work", "Caregiving", "Factory", "Plantation", "Construction"}
+
+
+@pytest.fixture(autouse=True)
+def members_only(monkeypatch):
+    """Seed only the members' step: the later units' demo steps have their own tests."""
+    monkeypatch.setattr(demo, "DEMO_STEPS", (seed_members,))
 
 
 def _snapshot() -> list[tuple]:
