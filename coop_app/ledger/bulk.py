@@ -90,7 +90,7 @@ def post_entries_bulk(entries: list[BulkEntry]) -> None:
             ],
             execution_options=_ONE_STATEMENT,
         )
-        move_balances([(account.id, line) for lines in resolved for line, account in lines])
+        move_balances([(account, line) for lines in resolved for line, account in lines])
         db.session.flush()
 
 

@@ -64,7 +64,9 @@ def claim(key: str | None, form, *, user_id: int | None) -> str | None:
 
 def _earlier(key: str) -> FormSubmission | None:
     return db.session.execute(
-        sa.select(FormSubmission).where(FormSubmission.key == key).execution_options(populate_existing=True)
+        sa.select(FormSubmission)
+        .where(FormSubmission.key == key)
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
 
 

@@ -24,6 +24,11 @@ class AccountKind(StrEnum):
     def debit_normal(self) -> bool:
         return self in (AccountKind.ASSET, AccountKind.EXPENSE)
 
+    @property
+    def is_result(self) -> bool:
+        """Income and expense: the year's result, not something owned or owed."""
+        return self in (AccountKind.INCOME, AccountKind.EXPENSE)
+
 
 class Unit(StrEnum):
     """The cooperative's business units (unit usaha); every journal line carries one."""
@@ -132,8 +137,9 @@ class JournalLine(AppendOnly, db.Model):
     amount: Mapped[int] = mapped_column(Money)
     #: The member concerned, for the one-member view and member statements.
     member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("member.id"), index=True)
-    #: A member-level account this line moves, e.g. "savings:12" (a sub-ledger's cached
-    #: balance follows these lines; see ledger.subledgers).
+    #: The member-level record this line is about, e.g. "savings:12" or "loan:7". Its
+    #: sub-ledger's cached balance follows the balance-sheet lines that name it (see
+    #: ledger.subledgers); income and expense lines name it to say what they were earned on.
     subaccount: Mapped[str | None] = mapped_column(sa.String(32), index=True)
 
     account: Mapped[Account] = relationship()

@@ -164,7 +164,7 @@ def post_entry(
             )
             for line, account in resolved
         )
-        move_balances([(account.id, line) for line, account in resolved])
+        move_balances([(account, line) for line, account in resolved])
         db.session.flush()
     return entry
 
@@ -177,7 +177,14 @@ def _flush_entry() -> None:
         raise PostingError(_("This transaction has already been recorded.")) from None
 
 
-def move_balances(lines: Sequence[tuple[int, Line]]) -> None:
+def moves_subledger(account: Account) -> bool:
+    """Whether a line on `account` moves its sub-account's balance. A sub-account names the
+    member-level record a line is about; only balance-sheet lines change what is owed (a
+    loan's interest income line names the loan, but the loan's principal stays as it is)."""
+    return not AccountKind(account.kind).is_result
+
+
+def move_balances(lines: Sequence[tuple[Account, Line]]) -> None:
     """Apply the lines to the sub-ledgers (which may refuse) and the accounts' balances.
 
     Always in the same order (sub-accounts, then accounts by id), so that two postings
@@ -185,10 +192,10 @@ def move_balances(lines: Sequence[tuple[int, Line]]) -> None:
     """
     by_subaccount: dict[str, int] = defaultdict(int)
     by_account: dict[int, int] = defaultdict(int)
-    for account_id, line in lines:
+    for account, line in lines:
         signed = line.amount if line.side == Side.DEBIT else -line.amount
-        by_account[account_id] += signed
-        if line.subaccount:
+        by_account[account.id] += signed
+        if line.subaccount and moves_subledger(account):
             by_subaccount[line.subaccount] += signed
     for name in sorted(by_subaccount):
         subledger, record_id = subledgers.split(name)
@@ -273,14 +280,14 @@ def add_account(*, code: str, name: str, kind: AccountKind, unit: Unit | None) -
     if not (code.isdigit() and 3 <= len(code) <= 10):
         raise PostingError(_("The code must be 3 to 10 digits."))
     if not code.startswith(CODE_DIGIT[kind]):
-        raise PostingError(
-            _("Codes of this kind start with %(digit)s.", digit=CODE_DIGIT[kind])
-        )
+        raise PostingError(_("Codes of this kind start with %(digit)s.", digit=CODE_DIGIT[kind]))
     if len(name) < 3:
         raise PostingError(_("Give the account a name."))
     if db.session.execute(sa.select(Account.id).where(Account.code == code)).first():
         raise PostingError(_("Account code %(code)s is taken.", code=code))
-    account = Account(code=code, name=name[:120], kind=kind.value, unit=unit.value if unit else None)
+    account = Account(
+        code=code, name=name[:120], kind=kind.value, unit=unit.value if unit else None
+    )
     db.session.add(account)
     db.session.flush()
     db.session.add(AccountBalance(account_id=account.id, balance=0))

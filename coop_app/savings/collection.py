@@ -5,7 +5,7 @@ receipt) per member who paid, all or nothing. The loans unit adds its columns la
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -51,10 +51,15 @@ def sheet_rows(group: VillageGroup, month: date) -> list[SheetRow]:
         if kind in COLUMNS and account.product.automatic:
             rows[account.member_id].accounts[kind] = account
     month_end = _month_end(month)
-    mandatory = [row.accounts[SavingsKind.MANDATORY] for row in rows.values() if SavingsKind.MANDATORY in row.accounts]
+    mandatory = [
+        row.accounts[SavingsKind.MANDATORY]
+        for row in rows.values()
+        if SavingsKind.MANDATORY in row.accounts
+    ]
     paid = balances_as_of([account.id for account in mandatory], month_end)
     for account in mandatory:
-        arrears = arrears_of(account, paid=paid[account.id], as_of=month_end)
+        # Including the sheet's own month: as of the first day of the next one.
+        arrears = arrears_of(account, paid=paid[account.id], as_of=month_end + timedelta(days=1))
         row = rows[account.member_id]
         row.arrears = arrears.rupiah
         row.suggested = min(arrears.rupiah, account.product.amount or 0)
@@ -87,33 +92,46 @@ def collect(
     if not paying:
         raise SavingsError(_("Nothing to post: fill in at least one amount."))
     batch = CollectionBatch(
-        group_id=group.id, month=month_start(month), collected_on=on, created_by_id=by.id if by else None
+        group_id=group.id,
+        month=month_start(month),
+        collected_on=on,
+        created_by_id=by.id if by else None,
     )
     db.session.add(batch)
     db.session.flush()
     for member_id in sorted(paying):
         row = rows.get(member_id)
         if row is None:
-            raise SavingsError(_("A member on the sheet is no longer active in this group. Reload the sheet."))
-        _post_row(row, paying[member_id], batch=batch, on=on, today=today, by=by, key=f"{key}:{member_id}")
+            raise SavingsError(
+                _("A member on the sheet is no longer active in this group. Reload the sheet.")
+            )
+        _post_row(
+            row, paying[member_id], batch=batch, on=on, today=today, by=by, key=f"{key}:{member_id}"
+        )
     audit.note(entity=f"collection_batch:{batch.id}", detail=f"{len(paying)} members")
     return batch
 
 
-def _post_row(row: SheetRow, kinds: dict[SavingsKind, int], *, batch, on, today, by, key) -> JournalEntry:
+def _post_row(
+    row: SheetRow, kinds: dict[SavingsKind, int], *, batch, on, today, by, key
+) -> JournalEntry:
     lines = []
     for kind, amount in kinds.items():
         if not amount:
             continue
         account = row.accounts.get(kind)
         if account is None:
-            raise SavingsError(_("%(member)s has no account for this savings.", member=row.member.name))
+            raise SavingsError(
+                _("%(member)s has no account for this savings.", member=row.member.name)
+            )
         check_usable(account, on, today)
         lines.append(savings_line(account, Side.CREDIT, amount))
     total = sum(line.amount for line in lines)
     return post_entry(
         on=on,
-        description=_("Collection %(group)s, %(member)s", group=batch.group.name, member=row.member.name),
+        description=_(
+            "Collection %(group)s, %(member)s", group=batch.group.name, member=row.member.name
+        ),
         unit=Unit.SAVINGS_LOANS,
         lines=[debit("cash", total, member_id=row.member.id), *lines],
         source="savings.collection",
@@ -127,7 +145,10 @@ def batch_entries(batch: CollectionBatch) -> list[JournalEntry]:
     return list(
         db.session.execute(
             sa.select(JournalEntry)
-            .where(JournalEntry.source_ref == f"collection:{batch.id}", JournalEntry.reverses_id.is_(None))
+            .where(
+                JournalEntry.source_ref == f"collection:{batch.id}",
+                JournalEntry.reverses_id.is_(None),
+            )
             .order_by(JournalEntry.id)
         ).scalars()
     )

@@ -33,10 +33,16 @@ class Arrears:
 
 
 def arrears_of(account: SavingsAccount, *, paid: int, as_of: date) -> Arrears:
-    """Mandatory arrears = months due since joining (or the rule's start) x amount - paid."""
+    """Mandatory arrears = months due x amount - paid.
+
+    Months due run from the month the account opened (the member became active: the joining
+    month for a member registered as active; a returning member starts again) or the rule's
+    first month, if later, to the month before `as_of`: each month is due by its last day,
+    so nobody is behind on the 1st for the month their group has not collected yet.
+    """
     product, member = account.product, account.member
-    start = max(member.join_date, product.rule_start or member.join_date)
-    due = months_between(start, as_of) if start <= as_of else 0
+    start = max(account.opened_on, product.rule_start or account.opened_on)
+    due = max(0, months_between(start, as_of) - 1)
     rupiah = max(0, due * (product.amount or 0) - paid)
     months = math.ceil(rupiah / product.amount) if product.amount else 0
     return Arrears(member, account, due, paid, rupiah, months)
@@ -144,7 +150,9 @@ def receipt_lines(entry: JournalEntry) -> list[ReceiptLine]:
                 JournalLine.subaccount == line.subaccount,
                 sa.or_(
                     JournalEntry.entry_date < entry.entry_date,
-                    sa.and_(JournalEntry.entry_date == entry.entry_date, JournalEntry.id <= entry.id),
+                    sa.and_(
+                        JournalEntry.entry_date == entry.entry_date, JournalEntry.id <= entry.id
+                    ),
                 ),
             )
         ).scalar_one()

@@ -1,6 +1,5 @@
 """Screens of savings: passbook, deposit, withdrawal, receipts, collection sheet, arrears, exit."""
 
-from collections.abc import Callable
 from datetime import date
 
 import sqlalchemy as sa
@@ -19,6 +18,7 @@ from coop_app.ledger import idempotency
 from coop_app.ledger.models import Account, AccountKind, JournalEntry
 from coop_app.members.models import Member, Village, VillageGroup
 from coop_app.members.queries import active_villages
+from coop_app.once import post_once
 from coop_app.savings import (
     collection,
     queries,
@@ -53,21 +53,6 @@ def _account_or_404(account_id: int) -> SavingsAccount:
 
 def _user():
     return current_user._get_current_object()
-
-
-def _post_once(form_key: str | None, action: Callable[[], str]) -> str:
-    """Run a money action once per form key; returns the URL of its (or the first) result.
-
-    Raises DomainError when refused; the caller rolls back, so nothing is written.
-    """
-    earlier = idempotency.claim(form_key, request.form, user_id=current_user.id)
-    if earlier:
-        flash(_("This was already recorded. Here is what the first sending recorded."), "info")
-        return earlier
-    url = action()
-    idempotency.record_result(form_key, url)
-    db.session.commit()
-    return url
 
 
 @bp.get("/")
@@ -110,7 +95,7 @@ def _money_view(account: SavingsAccount, move, title: str):
             return url_for("savings.receipt", entry_id=entry.id)
 
         try:
-            return redirect(_post_once(form.form_key.data, act))
+            return redirect(post_once(form.form_key.data, act))
         except DomainError as error:
             db.session.rollback()
             form.amount.errors = [*form.amount.errors, error.message]
@@ -172,7 +157,7 @@ def collection_sheet(group_id: int):
                 )
                 return url_for("savings.collection_receipts", batch_id=batch.id)
 
-            return redirect(_post_once(form.form_key, act))
+            return redirect(post_once(form.form_key, act))
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "danger")
@@ -338,10 +323,10 @@ def exit_settlement(member_id: int):
             return url_for("savings.receipt", entry_id=entry.id)
 
         try:
-            return redirect(_post_once(form.form_key.data, act))
+            return redirect(post_once(form.form_key.data, act))
         except DomainError as error:
             db.session.rollback()
             form.on.errors = [*form.on.errors, error.message]
-    settlement = services.exit_settlement(member)
+    settlement = services.exit_settlement(member, form.on.data or local_today())
     page = render_template("savings/exit.html", form=form, member=member, settlement=settlement)
     return page, REFUSED if form.is_submitted() else 200

@@ -66,7 +66,9 @@ def _apply(account_id: int, delta: int) -> None:
 
 def _line_sums():
     """Credits minus debits per savings sub-account, from the journal."""
-    signed = sa.case((JournalLine.side == Side.CREDIT.value, JournalLine.amount), else_=-JournalLine.amount)
+    signed = sa.case(
+        (JournalLine.side == Side.CREDIT.value, JournalLine.amount), else_=-JournalLine.amount
+    )
     return (
         sa.select(JournalLine.subaccount, sa.func.sum(signed).label("total"))
         .where(JournalLine.subaccount.like(f"{SUBLEDGER}:%"))
@@ -79,8 +81,9 @@ def _verify() -> list[str]:
     sums = _line_sums()
     name = sa.literal(f"{SUBLEDGER}:") + sa.cast(SavingsAccount.id, sa.String)
     rows = db.session.execute(
-        sa.select(SavingsAccount.id, SavingsAccount.balance, sa.func.coalesce(sums.c.total, 0))
-        .outerjoin(sums, sums.c.subaccount == name)
+        sa.select(
+            SavingsAccount.id, SavingsAccount.balance, sa.func.coalesce(sums.c.total, 0)
+        ).outerjoin(sums, sums.c.subaccount == name)
     ).all()
     problems = []
     for account_id, balance, total in rows:
@@ -92,7 +95,9 @@ def _verify() -> list[str]:
 
 
 def _total() -> int:
-    return db.session.execute(sa.select(sa.func.coalesce(sa.func.sum(SavingsAccount.balance), 0))).scalar_one()
+    return db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(SavingsAccount.balance), 0))
+    ).scalar_one()
 
 
 subledgers.register(subledgers.Subledger(SUBLEDGER, _apply, _verify, _total))
@@ -166,12 +171,19 @@ def savings_line(account: SavingsAccount, side: Side, amount: int) -> Line:
 
 def _check_principal(account: SavingsAccount, amount: int) -> None:
     product = account.product
-    if product.kind == SavingsKind.PRINCIPAL and account.balance + amount > (product.amount or 0):
+    if product.kind != SavingsKind.PRINCIPAL:
+        return
+    # Read the balance with the row locked (PostgreSQL; SQLite writes one at a time), so that
+    # two payments sent at once cannot both pass the total.
+    paid = db.session.execute(
+        sa.select(SavingsAccount.balance).where(SavingsAccount.id == account.id).with_for_update()
+    ).scalar_one()
+    if paid + amount > (product.amount or 0):
         raise SavingsError(
             _(
                 "Principal savings are %(amount)s in all; %(left)s is still to be paid.",
                 amount=format_rupiah(product.amount or 0),
-                left=format_rupiah(max(0, (product.amount or 0) - account.balance)),
+                left=format_rupiah(max(0, (product.amount or 0) - paid)),
             )
         )
 
@@ -184,7 +196,11 @@ def deposit(
     _check_principal(account, amount)
     entry = post_entry(
         on=on,
-        description=_("Deposit to %(product)s, %(member)s", product=account.product.name, member=account.member.name),
+        description=_(
+            "Deposit to %(product)s, %(member)s",
+            product=account.product.name,
+            member=account.member.name,
+        ),
         unit=Unit.SAVINGS_LOANS,
         lines=[debit("cash", amount), savings_line(account, Side.CREDIT, amount)],
         source="savings.deposit",
@@ -213,11 +229,18 @@ def withdraw(
         )
     if amount > account.balance:
         raise SavingsError(
-            _("The balance is %(balance)s; you cannot withdraw more.", balance=format_rupiah(account.balance))
+            _(
+                "The balance is %(balance)s; you cannot withdraw more.",
+                balance=format_rupiah(account.balance),
+            )
         )
     entry = post_entry(
         on=on,
-        description=_("Withdrawal from %(product)s, %(member)s", product=product.name, member=account.member.name),
+        description=_(
+            "Withdrawal from %(product)s, %(member)s",
+            product=product.name,
+            member=account.member.name,
+        ),
         unit=Unit.SAVINGS_LOANS,
         lines=[savings_line(account, Side.DEBIT, amount), credit("cash", amount)],
         source="savings.withdrawal",
@@ -225,7 +248,9 @@ def withdraw(
         key=key,
         by=by,
     )
-    audit.note(entity=f"savings_account:{account.id}", detail=f"withdrawal {amount} entry {entry.id}")
+    audit.note(
+        entity=f"savings_account:{account.id}", detail=f"withdrawal {amount} entry {entry.id}"
+    )
     return entry
 
 
@@ -242,8 +267,11 @@ class Owed:
     subaccount: str | None = None
 
 
-#: Functions member -> list[Owed]; the loans unit registers what a member still owes.
-EXIT_OFFSETS: list[Callable[[Member], list[Owed]]] = []
+#: Functions (member, day) -> list[Owed]: what a member owes on the settlement day, taken
+#: from the savings in this order (the loans unit registers its loans here).
+EXIT_OFFSETS: list[Callable[[Member, date], list[Owed]]] = []
+#: Functions (member, day) called once the settlement is posted (e.g. to close paid loans).
+EXIT_SETTLED: list[Callable[[Member, date], None]] = []
 
 
 def open_accounts(member: Member) -> list[SavingsAccount]:
@@ -264,12 +292,12 @@ class ExitSettlement:
     paid_out: int
 
 
-def exit_settlement(member: Member) -> ExitSettlement:
-    """What leaving pays: every savings balance, minus what the member owes (in order)."""
+def exit_settlement(member: Member, on: date) -> ExitSettlement:
+    """What leaving pays on `on`: every savings balance, minus what the member owes."""
     accounts = open_accounts(member)
     savings = sum(account.balance for account in accounts)
     left, offsets = savings, []
-    for owed in (item for provider in EXIT_OFFSETS for item in provider(member)):
+    for owed in (item for provider in EXIT_OFFSETS for item in provider(member, on)):
         taken = min(left, owed.amount)
         if taken > 0:
             offsets.append((owed, taken))
@@ -277,13 +305,23 @@ def exit_settlement(member: Member) -> ExitSettlement:
     return ExitSettlement(accounts, savings, offsets, left)
 
 
-def settle_exit(member: Member, *, on: date, today: date, by: User | None, key: str) -> JournalEntry:
+def settle_exit(
+    member: Member, *, on: date, today: date, by: User | None, key: str
+) -> JournalEntry:
     """Refund a former member's savings minus what they owe, and close their accounts."""
     if member.status not in (MemberStatus.RESIGNED, MemberStatus.DECEASED):
         raise SavingsError(_("Savings are settled only after the member has left."))
     if on > today or on < member.status_date:
         raise SavingsError(_("The settlement date must be between the exit and today."))
-    settlement = exit_settlement(member)
+    # Lock the open accounts and read their balances afresh: a deposit committed meanwhile
+    # is paid out too instead of being left behind in a closed account.
+    db.session.execute(
+        sa.select(SavingsAccount)
+        .filter_by(member_id=member.id, closed_on=None)
+        .with_for_update(of=SavingsAccount)
+        .execution_options(populate_existing=True)
+    ).all()
+    settlement = exit_settlement(member, on)
     if not settlement.accounts:
         raise SavingsError(_("This member's savings have already been settled."))
     lines = [
@@ -312,5 +350,7 @@ def settle_exit(member: Member, *, on: date, today: date, by: User | None, key: 
     for account in settlement.accounts:
         account.closed_on = on
     db.session.flush()
+    for settled in EXIT_SETTLED:
+        settled(member, on)
     audit.note(entity=f"member:{member.id}", detail=f"exit settlement {settlement.paid_out}")
     return entry

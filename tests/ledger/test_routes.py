@@ -10,9 +10,8 @@ import sqlalchemy as sa
 
 from coop_app.auth.roles import Role
 from coop_app.extensions import db
-from coop_app.ledger.models import Account, JournalEntry
+from coop_app.ledger.models import Account, JournalEntry, Unit
 from coop_app.ledger.services import credit, debit, post_entry
-from coop_app.ledger.models import Unit
 from tests.helpers import post
 
 ON = date(2026, 10, 5)

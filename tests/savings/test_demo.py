@@ -46,10 +46,9 @@ from tests.conftest import _empty_postgres
 from tests.helpers import PASSWORD, login
 from tests.savings.conftest import TODAY, account_of
 
-#: The last day of the demo's history. The arrears are read as of then: `arrears_of`
-#: counts the month of its date as due, so on DEMO_TODAY (1 November) every member would
-#: owe November, which nobody pays before their group's collection day.
-HISTORY_END = date(2026, 10, 31)
+#: The arrears are read as of the demo's "today", 1 November: October, the last month of
+#: its history, has ended and is due; November is not yet.
+ARREARS_AS_OF = date(2026, 11, 1)
 SIGNED = sa.case((JournalLine.side == "D", JournalLine.amount), else_=-JournalLine.amount)
 
 
@@ -222,7 +221,7 @@ def test_members_with_savings_and_their_products(seeded):
 
 
 def test_arrears_are_a_minority_and_some_caught_up(seeded):
-    rows = arrears_list(as_of=HISTORY_END)
+    rows = arrears_list(as_of=ARREARS_AS_OF)
     active = db.session.execute(
         sa.select(sa.func.count(Member.id)).where(Member.status == "active")
     ).scalar()

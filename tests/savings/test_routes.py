@@ -179,7 +179,7 @@ def test_the_collection_sheet_posts_every_row_at_once_with_a_receipt_each(
     login_as(Role.TREASURER)
     siti, tuti = people["Siti Aminah"], people["Tuti Handayani"]
     path, page = _sheet(client, people["group"])
-    assert 'name="mandatory-%d" ' % siti["member"] in page
+    assert f'name="mandatory-{siti["member"]}" ' in page
     form = {
         "form_key": _key(page),
         "on": "20/11/2026",
@@ -225,16 +225,16 @@ def test_the_arrears_list_and_its_export_tie(app, client, login_as, people):
     siti = people["Siti Aminah"]
     path, form = _deposit_form(client, siti[SavingsKind.MANDATORY], "160.000")
     post(client, path, form)
-    # January to November 2026 are due: 11 x 20.000 = 220.000; Siti paid 160.000.
+    # January to October 2026 have ended: 10 x 20.000 = 200.000 due; Siti paid 160.000.
     page = client.get("/savings/arrears?as_of=20/11/2026").get_data(as_text=True)
-    assert "Rp 60.000" in page and "Rp 220.000" in page
+    assert "Rp 40.000" in page and "Rp 200.000" in page
     before = len(audit_rows(app))
     response = client.get("/savings/arrears.xlsx?as_of=20/11/2026")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.data))["Tunggakan wajib"]
     rows = {row[3]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
-    assert rows["Siti Aminah"][4:8] == (11, 160_000, 3, 60_000)
-    assert rows["Tuti Handayani"][4:8] == (11, 0, 11, 220_000)
+    assert rows["Siti Aminah"][4:8] == (10, 160_000, 2, 40_000)
+    assert rows["Tuti Handayani"][4:8] == (10, 0, 10, 200_000)
     assert len(audit_rows(app)) == before + 1, "a bulk export of members' data is audited"
 
 
