@@ -10,10 +10,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from coop_app import create_app
+from coop_app import create_app, demo
 from coop_app.auth.models import AuditEvent, User
 from coop_app.config import config_for_tests
-from coop_app import demo
 from coop_app.demo import seed_demo
 from coop_app.extensions import db
 from coop_app.members.demo import seed_members
