@@ -1,6 +1,7 @@
 """Helpers for tests: CSRF-aware posting, logging in, reading the audit log."""
 
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -49,3 +50,22 @@ def audit_rows(app) -> list:
     with app.app_context():
         rows = db.session.execute(sa.select(AuditEvent).order_by(AuditEvent.id)).scalars()
         return rows.all()
+
+
+def wait_until_a_query_waits_for_a_lock(app) -> None:
+    """Poll PostgreSQL (on a connection of its own) until some query waits for a lock."""
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with engine.connect() as connection:
+            for _ in range(3000):  # a bound, so that a broken claim fails instead of hanging
+                if connection.execute(waiting).scalar():
+                    return
+                connection.rollback()
+                threading.Event().wait(0.01)
+        pytest.fail("no query ever waited for a lock")
+    finally:
+        engine.dispose()

@@ -14,7 +14,7 @@ from coop_app.extensions import db
 from coop_app.ledger import idempotency
 from coop_app.ledger.models import FormSubmission, JournalEntry, Unit
 from coop_app.ledger.services import credit, debit, post_entry
-from tests.helpers import only_postgres
+from tests.helpers import only_postgres, wait_until_a_query_waits_for_a_lock
 
 KEY = "Zx8kP3mQ9rT2vW5yB7nL4cF6"  # 24 URL-safe characters (new_key() makes 32)
 
@@ -189,22 +189,3 @@ def test_the_second_claim_waits_for_the_first_and_gets_its_result(make_app):
         db.session.remove()
 
     assert outcome == ["/receipt/1"]
-
-
-def wait_until_a_query_waits_for_a_lock(app) -> None:
-    """Poll PostgreSQL (on a connection of its own) until some query waits for a lock."""
-    waiting = sa.text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-    try:
-        with engine.connect() as connection:
-            for _ in range(3000):  # a bound, so that a broken claim fails instead of hanging
-                if connection.execute(waiting).scalar():
-                    return
-                connection.rollback()
-                threading.Event().wait(0.01)
-        pytest.fail("no query ever waited for a lock")
-    finally:
-        engine.dispose()

@@ -1,7 +1,6 @@
 """The books' writes: posting refuses bad entries and writes nothing, rows are append-only,
 reversals restore balances once, locked months stay closed, the chart grows by rules."""
 
-import itertools
 from datetime import date
 from decimal import Decimal
 
@@ -32,66 +31,12 @@ from coop_app.ledger.services import (
     post_entry,
     reverse_entry,
 )
-from coop_app.members.models import MemberStatus, Village, VillageGroup
-from coop_app.members.services import register_member
 from coop_app.savings import services as savings
 from coop_app.savings.models import SavingsAccount, SavingsKind
-from tests.members.conftest import member_data
-from tests.savings.conftest import JOINED, TODAY, account_of
-
-_keys = itertools.count(1)
-
-
-def new_key() -> str:
-    return f"test-entry-{next(_keys)}"
-
+from tests.books import account_balance, new_key, savings_balance
+from tests.savings.conftest import TODAY, account_of
 
 # --- fixtures and helpers ---------------------------------------------------------------
-
-
-@pytest.fixture
-def ctx(app):
-    """A POST-like request (SQLite takes its write lock at BEGIN), default language (id)."""
-    with app.test_request_context(method="POST"):
-        yield app
-
-
-@pytest.fixture
-def make_member(ctx):
-    """Register an active member (the savings accounts of the bylaws open with it)."""
-    group = VillageGroup(village=Village(name="Kalibeber"), name="Mawar")
-    db.session.add(group)
-    db.session.commit()
-    numbers = itertools.count(1)
-
-    def make(name: str = "Siti Aminah"):
-        data = member_data(
-            group.village_id,
-            nik=f"33072{next(numbers):011d}",
-            name=name,
-            group_id=group.id,
-            join_date=JOINED,
-        )
-        member = register_member(data, today=TODAY, by=None, status=MemberStatus.ACTIVE)
-        db.session.commit()
-        return member
-
-    return make
-
-
-def balance(purpose: str) -> int:
-    """The cached balance (debits minus credits) of the account mapped to `purpose`."""
-    return db.session.execute(
-        sa.select(AccountBalance.balance)
-        .join(Account, Account.id == AccountBalance.account_id)
-        .where(Account.purpose == purpose)
-    ).scalar_one()
-
-
-def savings_balance(account: SavingsAccount) -> int:
-    return db.session.execute(
-        sa.select(SavingsAccount.balance).where(SavingsAccount.id == account.id)
-    ).scalar_one()
 
 
 def snapshot() -> tuple:
@@ -210,7 +155,7 @@ def test_reused_key_refused_after_commit_and_within_the_transaction(ctx):
     db.session.commit()
     keys = db.session.execute(sa.select(JournalEntry.idempotency_key)).scalars().all()
     assert sorted(keys) == ["sheet-1", "sheet-2"]
-    assert balance("cash") == 100_000
+    assert account_balance("cash") == 100_000
     assert db.session.get(JournalEntry, first.id).idempotency_key == "sheet-1"
 
 
@@ -249,8 +194,8 @@ def test_a_refusal_inside_the_savepoint_keeps_the_earlier_posting(ctx, make_memb
     assert db.session.execute(refused).first() is None
     assert savings_balance(first) == 50_000
     assert savings_balance(second) == 0
-    assert balance("cash") == 50_000
-    assert balance("savings_voluntary") == -50_000
+    assert account_balance("cash") == 50_000
+    assert account_balance("savings_voluntary") == -50_000
     assert_balances_equal_lines()
 
 
@@ -267,10 +212,10 @@ def test_balances_move_with_lines(ctx):
     db.session.commit()
 
     # Debits minus credits: cash 70.000 in, 30.000 out to the bank.
-    assert balance("cash") == 40_000
-    assert balance("bank") == 30_000
-    assert balance("other_income") == -50_000
-    assert balance("loan_penalty") == -20_000
+    assert account_balance("cash") == 40_000
+    assert account_balance("bank") == 30_000
+    assert account_balance("other_income") == -50_000
+    assert account_balance("loan_penalty") == -20_000
     assert_balances_equal_lines()
 
     stored = db.session.get(JournalEntry, entry.id)
@@ -367,7 +312,7 @@ def test_reversal_restores_balances_and_keeps_both_entries(ctx):
         on=date(2026, 11, 2),
     )
     db.session.commit()
-    assert balance("cash") == 70_000
+    assert account_balance("cash") == 70_000
 
     reversal = reverse_entry(original, on=TODAY, reason="  Salah   catat ", by=None)
     db.session.commit()
@@ -437,7 +382,7 @@ def test_reversal_of_a_deposit_already_withdrawn_refused(ctx, make_member):
         "not enough",
     )
     assert savings_balance(account) == 20_000
-    assert balance("cash") == 20_000
+    assert account_balance("cash") == 20_000
     assert_balances_equal_lines()
 
 
@@ -510,7 +455,7 @@ def test_add_account(ctx):
     post(debit(account, 15_000), credit("cash", 15_000))
     db.session.commit()
     assert db.session.get(AccountBalance, account.id).balance == 15_000
-    assert balance("cash") == -15_000
+    assert account_balance("cash") == -15_000
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,6 @@
 """The monthly collection sheet: who is on it and what is suggested; one submit posts one
 balanced entry per paying member, all or nothing, and never twice."""
 
-import itertools
 from datetime import date
 
 import pytest
@@ -17,34 +16,16 @@ from coop_app.savings import services
 from coop_app.savings.collection import batch_entries, collect, sheet_rows
 from coop_app.savings.models import CollectionBatch, SavingsAccount, SavingsKind, SavingsProduct
 from coop_app.savings.queries import receipt_lines
+from tests.books import account_balance, new_key, savings_balance
 from tests.members.conftest import member_data
 from tests.savings.conftest import TODAY, account_of
 
 M, V = SavingsKind.MANDATORY, SavingsKind.VOLUNTARY
 NOVEMBER = date(2026, 11, 1)
-_keys = itertools.count(1)
-
-
-def key() -> str:
-    return f"collection-test-{next(_keys)}"
 
 
 def deposit(account, amount, on):
-    services.deposit(account, amount=amount, on=on, today=TODAY, by=None, key=key())
-
-
-def balance(purpose: str) -> int:
-    return db.session.execute(
-        sa.select(AccountBalance.balance)
-        .join(Account, Account.id == AccountBalance.account_id)
-        .where(Account.purpose == purpose)
-    ).scalar_one()
-
-
-def stored_balance(account: SavingsAccount) -> int:
-    return db.session.execute(
-        sa.select(SavingsAccount.balance).where(SavingsAccount.id == account.id)
-    ).scalar_one()
+    services.deposit(account, amount=amount, on=on, today=TODAY, by=None, key=new_key())
 
 
 def snapshot() -> tuple:
@@ -130,7 +111,7 @@ def test_a_variant_product_does_not_take_the_voluntary_column(sheet, group):
 
 def test_collect_posts_one_balanced_entry_per_paying_member(sheet, group, treasurer):
     ani, budi, citra = sheet["Ani"], sheet["Budi"], sheet["Citra"]
-    cash_before = balance("cash")
+    cash_before = account_balance("cash")
     batch = collect(
         group,
         month=date(2026, 11, 15),
@@ -166,11 +147,11 @@ def test_collect_posts_one_balanced_entry_per_paying_member(sheet, group, treasu
         ("savings_mandatory", "C", 20_000, f"savings:{account_of(budi, M).id}", budi.id),
     ]
     assert {entry.entry_date for entry in entries} == {TODAY}
-    assert balance("cash") == cash_before + 90_000
-    assert stored_balance(account_of(ani, M)) == 240_000
-    assert stored_balance(account_of(ani, V)) == 50_000
-    assert stored_balance(account_of(budi, M)) == 220_000
-    assert stored_balance(account_of(citra, M)) == 0
+    assert account_balance("cash") == cash_before + 90_000
+    assert savings_balance(account_of(ani, M)) == 240_000
+    assert savings_balance(account_of(ani, V)) == 50_000
+    assert savings_balance(account_of(budi, M)) == 220_000
+    assert savings_balance(account_of(citra, M)) == 0
     # Ani's receipt: both savings with the balance after this payment.
     receipt = [(r.product, r.deposit, r.balance_after) for r in receipt_lines(entries[0])]
     assert receipt == [("Simpanan Wajib", 20_000, 240_000), ("Simpanan Sukarela", 50_000, 50_000)]

@@ -19,8 +19,7 @@ from coop_app.members.services import change_status
 from coop_app.savings import services
 from coop_app.savings.models import SavingsAccount, SavingsKind
 from coop_app.savings.queries import passbook
-from tests.helpers import only_postgres
-from tests.ledger.test_idempotency import wait_until_a_query_waits_for_a_lock
+from tests.helpers import only_postgres, wait_until_a_query_waits_for_a_lock
 from tests.savings.conftest import JOINED, TODAY, account_of
 
 WORKERS = 8

@@ -1,7 +1,6 @@
 """Savings writes and reads: accounts open with membership, deposits and withdrawals follow
 the bylaws' rules, an exit refunds savings minus what is owed, arrears and the passbook."""
 
-import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -19,37 +18,19 @@ from coop_app.savings import services
 from coop_app.savings.models import SavingsAccount, SavingsKind, SavingsProduct
 from coop_app.savings.queries import arrears_list, passbook, receipt_lines
 from coop_app.savings.services import Owed
+from tests.books import account_balance, new_key, savings_balance
 from tests.members.conftest import member_data
 from tests.savings.conftest import JOINED, TODAY, account_of
 
 P, M, V = SavingsKind.PRINCIPAL, SavingsKind.MANDATORY, SavingsKind.VOLUNTARY
-_keys = itertools.count(1)
-
-
-def key() -> str:
-    return f"savings-test-{next(_keys)}"
 
 
 def deposit(account, amount, on=TODAY):
-    return services.deposit(account, amount=amount, on=on, today=TODAY, by=None, key=key())
+    return services.deposit(account, amount=amount, on=on, today=TODAY, by=None, key=new_key())
 
 
 def withdraw(account, amount, on=TODAY):
-    return services.withdraw(account, amount=amount, on=on, today=TODAY, by=None, key=key())
-
-
-def balance(purpose: str) -> int:
-    return db.session.execute(
-        sa.select(AccountBalance.balance)
-        .join(Account, Account.id == AccountBalance.account_id)
-        .where(Account.purpose == purpose)
-    ).scalar_one()
-
-
-def stored_balance(account: SavingsAccount) -> int:
-    return db.session.execute(
-        sa.select(SavingsAccount.balance).where(SavingsAccount.id == account.id)
-    ).scalar_one()
+    return services.withdraw(account, amount=amount, on=on, today=TODAY, by=None, key=new_key())
 
 
 def lines_total(account: SavingsAccount) -> int:
@@ -152,7 +133,7 @@ def test_accounts_reopen_for_a_returning_member(ctx, make_member, treasurer):
     deposit(account_of(member, V), 40_000)
     db.session.commit()
     resign(member, treasurer)
-    services.settle_exit(member, on=TODAY, today=TODAY, by=treasurer, key=key())
+    services.settle_exit(member, on=TODAY, today=TODAY, by=treasurer, key=new_key())
     db.session.commit()
     assert {account_of(member, kind).closed_on for kind in (P, M, V)} == {TODAY}
 
@@ -171,7 +152,7 @@ def test_accounts_reopen_for_a_returning_member(ctx, make_member, treasurer):
         assert (account.opened_on, account.closed_on, account.balance) == (TODAY, None, 0)
     deposit(account_of(member, P), 100_000)
     db.session.commit()
-    assert stored_balance(account_of(member, P)) == 100_000
+    assert savings_balance(account_of(member, P)) == 100_000
 
 
 # --- deposits and withdrawals ----------------------------------------------------------------
@@ -186,17 +167,17 @@ def test_deposits_and_withdrawals_move_savings_cash_and_the_books(make_member):
     entry = withdraw(voluntary, 30_000)
     db.session.commit()
 
-    assert [stored_balance(a) for a in (principal, mandatory, voluntary)] == [
+    assert [savings_balance(a) for a in (principal, mandatory, voluntary)] == [
         100_000,
         20_000,
         20_000,
     ]
     assert [lines_total(a) for a in (principal, mandatory, voluntary)] == [100_000, 20_000, 20_000]
     # Cash: 170.000 in, 30.000 out. Savings accounts are credit-normal (negative here).
-    assert balance("cash") == 140_000
-    assert balance("savings_principal") == -100_000
-    assert balance("savings_mandatory") == -20_000
-    assert balance("savings_voluntary") == -20_000
+    assert account_balance("cash") == 140_000
+    assert account_balance("savings_principal") == -100_000
+    assert account_balance("savings_mandatory") == -20_000
+    assert account_balance("savings_voluntary") == -20_000
     lines = [
         (line.account.purpose, line.side, line.amount, line.subaccount, line.member_id)
         for line in entry.lines
@@ -219,7 +200,7 @@ def test_bad_amounts_refused(make_member, action, amount):
     deposit(account, 50_000)
     move = deposit if action == "deposit" else withdraw
     assert_refused_and_nothing_written(lambda: move(account, amount))
-    assert stored_balance(account) == 50_000
+    assert savings_balance(account) == 50_000
 
 
 def test_withdrawing_more_than_the_balance_refused(make_member):
@@ -228,7 +209,7 @@ def test_withdrawing_more_than_the_balance_refused(make_member):
     assert_refused_and_nothing_written(lambda: withdraw(account, 50_001), "cannot withdraw more")
     withdraw(account, 50_000)  # all of it is fine
     db.session.commit()
-    assert stored_balance(account) == 0
+    assert savings_balance(account) == 0
     assert_refused_and_nothing_written(lambda: withdraw(account, 1), "cannot withdraw more")
 
 
@@ -247,7 +228,7 @@ def test_principal_is_paid_up_to_its_total(make_member):
     assert_refused_and_nothing_written(lambda: deposit(account, 50_000), "still to be paid")
     deposit(account, 40_000)
     db.session.commit()
-    assert stored_balance(account) == 100_000
+    assert savings_balance(account) == 100_000
     assert_refused_and_nothing_written(lambda: deposit(account, 1), "Principal savings")
 
 
@@ -313,13 +294,13 @@ def test_variant_lock_in(make_member, variant):
     withdraw(unlocks_today, 100_000)
     db.session.commit()
 
-    assert stored_balance(unlocks_today) == 900_000
-    assert stored_balance(locked) == 1_000_000
+    assert savings_balance(unlocks_today) == 900_000
+    assert savings_balance(locked) == 1_000_000
     # The variant's money is in its own account (2102), not in ordinary voluntary savings.
     remittance = db.session.get(AccountBalance, variant.account_id).balance
     assert remittance == -1_900_000
-    assert balance("savings_voluntary") == 0
-    assert balance("cash") == 1_900_000
+    assert account_balance("savings_voluntary") == 0
+    assert account_balance("cash") == 1_900_000
 
 
 # --- exit settlement ---------------------------------------------------------------------------
@@ -350,7 +331,7 @@ def funded_member(make_member, *, lent: int = 150_000):
         unit=Unit.SAVINGS_LOANS,
         lines=[debit("loans_receivable", lent), credit("cash", lent)],
         source="test.loan",
-        key=key(),
+        key=new_key(),
         by=None,
     )
     db.session.commit()
@@ -359,11 +340,11 @@ def funded_member(make_member, *, lent: int = 150_000):
 
 def test_exit_settlement_refunds_savings_minus_what_is_owed(make_member, treasurer, owes_a_loan):
     member = funded_member(make_member)
-    cash_before = balance("cash")  # 410.000 saved - 150.000 lent = 260.000
+    cash_before = account_balance("cash")  # 410.000 saved - 150.000 lent = 260.000
     assert cash_before == 260_000
     resign(member, treasurer)
 
-    entry = services.settle_exit(member, on=TODAY, today=TODAY, by=treasurer, key=key())
+    entry = services.settle_exit(member, on=TODAY, today=TODAY, by=treasurer, key=new_key())
     db.session.commit()
 
     # 100.000 + 60.000 + 250.000 = 410.000 saved; 150.000 owed; 260.000 paid out in cash.
@@ -378,16 +359,16 @@ def test_exit_settlement_refunds_savings_minus_what_is_owed(make_member, treasur
         ("loans_receivable", "C"): 150_000,
         ("cash", "C"): 260_000,
     }
-    assert balance("cash") == 0
-    assert balance("loans_receivable") == 0
+    assert account_balance("cash") == 0
+    assert account_balance("loans_receivable") == 0
     for purpose in ("savings_principal", "savings_mandatory", "savings_voluntary"):
-        assert balance(purpose) == 0
+        assert account_balance(purpose) == 0
     for kind in (P, M, V):
         account = account_of(member, kind)
-        assert (stored_balance(account), account.closed_on) == (0, TODAY)
+        assert (savings_balance(account), account.closed_on) == (0, TODAY)
 
     assert_refused_and_nothing_written(
-        lambda: services.settle_exit(member, on=TODAY, today=TODAY, by=treasurer, key=key()),
+        lambda: services.settle_exit(member, on=TODAY, today=TODAY, by=treasurer, key=new_key()),
         "already been settled",
     )
 
@@ -401,31 +382,31 @@ def test_exit_settlement_when_the_debt_exceeds_the_savings(make_member, treasure
     services.EXIT_OFFSETS.append(provider)
     try:
         resign(member, treasurer)
-        entry = services.settle_exit(member, on=TODAY, today=TODAY, by=treasurer, key=key())
+        entry = services.settle_exit(member, on=TODAY, today=TODAY, by=treasurer, key=new_key())
         db.session.commit()
     finally:
         services.EXIT_OFFSETS.remove(provider)
     # All 410.000 of savings go against the debt; no cash is paid out.
     credits = [(line.account.purpose, line.amount) for line in entry.lines if line.side == "C"]
     assert credits == [("loans_receivable", 410_000)]
-    assert balance("loans_receivable") == 90_000  # still owed after the offset
-    assert balance("cash") == 410_000 - 500_000  # unchanged by the settlement
+    assert account_balance("loans_receivable") == 90_000  # still owed after the offset
+    assert account_balance("cash") == 410_000 - 500_000  # unchanged by the settlement
 
 
 def test_exit_settlement_only_after_leaving_and_on_a_sensible_date(make_member, treasurer):
     member = funded_member(make_member)
     settle = services.settle_exit
     assert_refused_and_nothing_written(
-        lambda: settle(member, on=TODAY, today=TODAY, by=treasurer, key=key()),
+        lambda: settle(member, on=TODAY, today=TODAY, by=treasurer, key=new_key()),
         "after the member has left",
     )
     resign(member, treasurer, on=date(2026, 11, 10))
     assert_refused_and_nothing_written(
-        lambda: settle(member, on=date(2026, 11, 9), today=TODAY, by=treasurer, key=key()),
+        lambda: settle(member, on=date(2026, 11, 9), today=TODAY, by=treasurer, key=new_key()),
         "between",
     )
     assert_refused_and_nothing_written(
-        lambda: settle(member, on=date(2026, 11, 21), today=TODAY, by=treasurer, key=key()),
+        lambda: settle(member, on=date(2026, 11, 21), today=TODAY, by=treasurer, key=new_key()),
         "between",
     )
     assert {account_of(member, kind).closed_on for kind in (P, M, V)} == {None}
@@ -437,7 +418,7 @@ def test_exit_settlement_with_nothing_saved_closes_the_accounts_without_an_entry
     member = make_member()
     resign(member, treasurer)
     entries = db.session.execute(sa.select(sa.func.count()).select_from(JournalEntry)).scalar()
-    assert services.settle_exit(member, on=TODAY, today=TODAY, by=treasurer, key=key()) is None
+    assert services.settle_exit(member, on=TODAY, today=TODAY, by=treasurer, key=new_key()) is None
     db.session.commit()
     assert {account_of(member, kind).closed_on for kind in (P, M, V)} == {TODAY}
     assert db.session.execute(sa.select(sa.func.count()).select_from(JournalEntry)).scalar() == (
@@ -454,7 +435,7 @@ def test_nothing_is_posted_to_a_closed_account(make_member, treasurer):
     taken = withdraw(voluntary, 20_000, on=date(2026, 4, 1))
     db.session.commit()
     resign(member, treasurer)
-    services.settle_exit(member, on=TODAY, today=TODAY, by=treasurer, key=key())
+    services.settle_exit(member, on=TODAY, today=TODAY, by=treasurer, key=new_key())
     db.session.commit()
     assert_refused_and_nothing_written(
         lambda: reverse_entry(taken, on=TODAY, reason="Salah catat", by=treasurer), "closed"
@@ -519,7 +500,7 @@ def test_passbook_running_balance_in_date_order(make_member):
         (date(2026, 3, 1), 100_000, 0, 150_000),
         (date(2026, 4, 1), 0, 30_000, 120_000),
     ]
-    assert stored_balance(account) == 120_000
+    assert savings_balance(account) == 120_000
     (line,) = receipt_lines(march)
     assert (line.product, line.deposit, line.withdrawal, line.balance_after) == (
         "Simpanan Sukarela",

@@ -21,12 +21,13 @@ from hypothesis.stateful import (
 from coop_app.errors import DomainError
 from coop_app.extensions import db
 from coop_app.forms import MAX_RUPIAH
-from coop_app.ledger.models import Account, AccountBalance, JournalEntry, JournalLine, Unit
+from coop_app.ledger.models import AccountBalance, JournalEntry, JournalLine, Unit
 from coop_app.ledger.services import credit, debit, post_entry, reverse_entry
 from coop_app.members.models import Member, MemberStatus
 from coop_app.members.services import change_status, register_member
 from coop_app.savings import services
 from coop_app.savings.models import SavingsAccount, SavingsKind
+from tests.books import account_balance
 from tests.members.conftest import member_data
 from tests.savings.conftest import JOINED, TODAY, account_of
 
@@ -71,14 +72,6 @@ class Posted:
     reversed: bool = False
 
 
-def balance(purpose: str) -> int:
-    return db.session.execute(
-        sa.select(AccountBalance.balance)
-        .join(Account, Account.id == AccountBalance.account_id)
-        .where(Account.purpose == purpose)
-    ).scalar_one()
-
-
 class SavingsMachine(RuleBasedStateMachine):
     """Each example gets members of its own; the database carries on between examples,
     so the global invariants hold over everything posted so far."""
@@ -114,8 +107,8 @@ class SavingsMachine(RuleBasedStateMachine):
         self.closed: set[int] = set()
         self.exited: set[int] = set()
         self.debt = dict.fromkeys(range(MEMBERS), 0)
-        self.cash_start, self.cash = balance("cash"), 0
-        self.loans_start, self.loans = balance("loans_receivable"), 0
+        self.cash_start, self.cash = account_balance("cash"), 0
+        self.loans_start, self.loans = account_balance("loans_receivable"), 0
         self.posted: list[Posted] = []
 
     @initialize(voluntary=st.lists(st.integers(0, 200_000), min_size=MEMBERS, max_size=MEMBERS))
@@ -398,8 +391,8 @@ class SavingsMachine(RuleBasedStateMachine):
             ).scalars()
         )
         assert closed == self.closed
-        assert balance("cash") == self.cash_start + self.cash
-        assert balance("loans_receivable") == self.loans_start + self.loans
+        assert account_balance("cash") == self.cash_start + self.cash
+        assert account_balance("loans_receivable") == self.loans_start + self.loans
 
 
 def offsets_from_the_model(member: Member, on) -> list[services.Owed]:
