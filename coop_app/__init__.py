@@ -64,6 +64,9 @@ def register_blueprints(app: Flask) -> None:
     from coop_app.dashboard.routes import bp as dashboard_bp
     from coop_app.health import bp as health_bp
     from coop_app.ledger.routes import bp as books_bp
+    from coop_app.loans.report_routes import bp as loan_reports_bp
+    from coop_app.loans.routes import bp as loans_bp
+    from coop_app.loans.simulator import bp as loan_simulator_bp
     from coop_app.members.routes import bp as members_bp
     from coop_app.members.transfer_routes import bp as transfer_bp
     from coop_app.members.village_routes import bp as villages_bp
@@ -82,6 +85,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(savings_bp, url_prefix="/savings")
     app.register_blueprint(books_bp, url_prefix="/books")
+    app.register_blueprint(loans_bp, url_prefix="/loans")
+    app.register_blueprint(loan_simulator_bp, url_prefix="/loans/simulator")
+    app.register_blueprint(loan_reports_bp, url_prefix="/loans/reports")
 
 
 def register_cli(app: Flask) -> None:

@@ -73,7 +73,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
 
     from coop_app.ledger.cli import register_ledger_commands
+    from coop_app.loans.cli import register_loan_commands
     from coop_app.members.transfer_cli import register_transfer_commands
 
     register_transfer_commands(app)
     register_ledger_commands(app)
+    register_loan_commands(app)

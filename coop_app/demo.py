@@ -14,8 +14,9 @@ from coop_app.auth.passwords import temporary_password
 from coop_app.auth.roles import Role
 from coop_app.auth.services import create_user
 from coop_app.extensions import db
+from coop_app.loans.demo import seed_loans
 from coop_app.members.demo import seed_members
-from coop_app.savings.demo import seed_savings
+from coop_app.savings.demo import lock_demo_months, seed_savings
 
 #: username, full name, role: the board chair, treasurer, supervisor, trainer and a member.
 DEMO_USERS = (
@@ -32,7 +33,12 @@ def database_is_empty() -> bool:
 
 
 #: Feature steps, run in order with one random generator so that `--seed` fixes the data.
-DEMO_STEPS: tuple[Callable[[random.Random], None], ...] = (seed_members, seed_savings)
+DEMO_STEPS: tuple[Callable[[random.Random], None], ...] = (
+    seed_members,
+    seed_savings,
+    seed_loans,
+    lock_demo_months,
+)
 
 
 def seed_demo(*, seed: int) -> dict[str, str]:

@@ -6,6 +6,7 @@ is how every receipt and passbook in the cooperative writes them.
 """
 
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
@@ -59,6 +60,11 @@ def format_month(value: date | None) -> str:
     return babel_format_date(value, "MMMM y", locale=str(get_locale()))
 
 
+def format_ppm_percent(ppm: int) -> str:
+    """A rate kept in parts per million as a percentage: 15000 -> `1,5%` (`1.5%` in English)."""
+    return format_decimal(Decimal(ppm) / 10_000, locale=str(get_locale())) + "%"
+
+
 def format_moment(value: datetime | None) -> str:
     """A stored UTC time shown in Jakarta time: `17 Maret 2025 14:03 WIB`."""
     if value is None:
@@ -84,5 +90,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["moment"] = format_moment
     app.jinja_env.filters["month"] = format_month
+    app.jinja_env.filters["ppm_percent"] = format_ppm_percent
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

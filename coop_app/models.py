@@ -9,6 +9,13 @@ from coop_app.ledger.models import (
     JournalLine,
     PeriodLock,
 )
+from coop_app.loans.models import (
+    Loan,
+    LoanEvent,
+    LoanInstallment,
+    LoanProduct,
+    QualityClass,
+)
 from coop_app.members.import_models import MemberImport
 from coop_app.members.models import (
     Member,
@@ -29,6 +36,10 @@ __all__ = [
     "FormSubmission",
     "JournalEntry",
     "JournalLine",
+    "Loan",
+    "LoanEvent",
+    "LoanInstallment",
+    "LoanProduct",
     "LoginSession",
     "LoginThrottle",
     "Member",
@@ -38,6 +49,7 @@ __all__ = [
     "MigrantProfile",
     "PeriodLock",
     "Placement",
+    "QualityClass",
     "SavingsAccount",
     "SavingsProduct",
     "User",

@@ -25,6 +25,7 @@ MENU = (
     MenuItem("members.index", _l("Members")),
     MenuItem("villages.index", _l("Villages")),
     MenuItem("savings.index", _l("Savings")),
+    MenuItem("loans.index", _l("Loans")),
     MenuItem("books.trial_balance", _l("Books")),
     MenuItem("reports.funder_members", _l("Reports")),
     MenuItem("users.index", _l("Users")),

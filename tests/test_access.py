@@ -18,12 +18,15 @@ from coop_app.extensions import db
 from coop_app.members.models import Village
 from coop_app.members.services import register_member
 from tests.helpers import PASSWORD, audit_rows, login, post
+from tests.loans.matrix import LOAN_ROUTES, LOAN_SIMULATOR_ROUTES, loan_records
+from tests.loans.matrix_reports import LOAN_REPORT_AUDITED_READS, LOAN_REPORT_ROUTES
 from tests.members.conftest import TODAY, member_data
 from tests.members.matrix import MEMBER_ROUTES
 from tests.members.matrix_transfer import MEMBER_TRANSFER_ROUTES
 from tests.reports.matrix import REPORT_ROUTES
 from tests.savings.matrix import (
     BOOKS_ROUTES,
+    ON,
     SAVINGS_AUDITED_READS,
     SAVINGS_ROUTES,
     savings_records,
@@ -65,9 +68,12 @@ ROUTES = (
     | REPORT_ROUTES
     | SAVINGS_ROUTES
     | BOOKS_ROUTES
+    | LOAN_SIMULATOR_ROUTES
+    | LOAN_ROUTES
+    | LOAN_REPORT_ROUTES
 )
 #: GETs that hand out personal data in bulk, and so write an audit row like a change.
-AUDITED_READS = {"member_transfer.export"} | SAVINGS_AUDITED_READS
+AUDITED_READS = {"member_transfer.export"} | SAVINGS_AUDITED_READS | LOAN_REPORT_AUDITED_READS
 
 
 def _routes_app():
@@ -116,6 +122,7 @@ def _records(app, make_user) -> dict:
         db.session.flush()
         member = register_member(member_data(village.id), today=TODAY, by=None)
         records = savings_records(village.id)
+        records |= loan_records(records["active"], ON)
         db.session.commit()
         user_id = db.session.execute(db.select(User.id).where(User.username == target)).scalar()
         return {"target": user_id, "member": member.id, "village": village.id, **records}
@@ -189,7 +196,9 @@ POST_ROUTES = [key for key, route in ROUTES.items() if route[0] == "POST"]
 def test_every_post_refuses_a_missing_csrf_token_and_changes_nothing(app, client, login_as, key):
     path = ROUTES[key][1]
     login_as(A, "ketua")
-    url = path.format(target=1, member=1, village=1, account=1, entry=1, group=1, active=1)
+    url = path.format(
+        target=1, member=1, village=1, account=1, entry=1, group=1, active=1, loan=1, loan_entry=1
+    )
     before = len(audit_rows(app))
     response = client.post(url, data={"lang": "en", "version": "1", "full_name": "X"})
     assert response.status_code == 400
@@ -209,17 +218,19 @@ MENUS = {
         "Anggota",
         "Desa",
         "Simpanan",
+        "Pinjaman",
         "Pembukuan",
         "Laporan",
         "Pengguna",
         "Catatan aktivitas",
     ],
-    T: ["Beranda", "Anggota", "Desa", "Simpanan", "Pembukuan", "Laporan"],
+    T: ["Beranda", "Anggota", "Desa", "Simpanan", "Pinjaman", "Pembukuan", "Laporan"],
     S: [
         "Beranda",
         "Anggota",
         "Desa",
         "Simpanan",
+        "Pinjaman",
         "Pembukuan",
         "Laporan",
         "Pengguna",

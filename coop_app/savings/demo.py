@@ -4,7 +4,8 @@ A plan is made first, deterministic from the random generator and DEMO_TODAY onl
 keeps the savings rules as it goes (principal never above the bylaws' amount, no balance
 below zero on any day, nothing withdrawn inside a lock-in). It is posted in one batch
 through the ledger's bulk path; the few reversals and the exit settlements then go
-through the ordinary services, and the months up to September 2026 are closed last.
+through the ordinary services. The months up to September 2026 are closed by the demo's
+last step, `lock_demo_months`, once the other features have posted their history.
 """
 
 import itertools
@@ -71,7 +72,16 @@ def seed_savings(rng: random.Random) -> None:
             settle_exit(
                 saver.member, on=on, today=DEMO_TODAY, by=staff, key=f"demo:exit:{saver.member.id}"
             )
-    month = month_start(min(saver.opened for saver in savers))
+
+
+def lock_demo_months(rng: random.Random) -> None:
+    """Close the books from the first month of the history through LAST_CLOSED: the last
+    demo step, so that every feature's history is posted into open months first."""
+    staff = _treasurer()
+    first = db.session.execute(sa.select(sa.func.min(JournalEntry.entry_date))).scalar()
+    if first is None:
+        return
+    month = month_start(first)
     while month <= LAST_CLOSED:
         lock_period(month, today=DEMO_TODAY, by=staff)
         month += relativedelta(months=1)

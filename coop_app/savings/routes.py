@@ -127,20 +127,24 @@ def receipt(entry_id: int):
     member = db.session.get(Member, member_ids.pop())
     _own_or_404(member.id)
     return render_template(
-        "savings/receipt.html",
-        entries=[(entry, member, queries.receipt_lines(entry))],
-        number=queries.receipt_number,
+        "savings/receipt.html", entries=[_receipt_row(entry, member)], number=queries.receipt_number
     )
+
+
+def _receipt_row(entry: JournalEntry, member: Member) -> tuple:
+    """What a receipt shows: the savings moved, and the sheet parts' lines (e.g. a loan's)."""
+    return entry, member, queries.receipt_lines(entry), collection.receipt_parts(entry)
 
 
 @bp.route("/collection/<int:group_id>", methods=["GET", "POST"])
 @allow(A, T)
 def collection_sheet(group_id: int):
-    """One village group's month: one row per member, one submit, one receipt each."""
+    """One village group's month: one row per member (savings, and each running loan's
+    installment and penalty), one submit, one entry and one receipt each."""
     group = db.get_or_404(VillageGroup, group_id)
-    month = _month_arg()
-    rows = collection.sheet_rows(group, month)
-    form = SheetForm(rows, month=month, today=local_today())
+    month, today = _month_arg(), local_today()
+    day = collection.sheet_day(month, today)
+    form = SheetForm(collection.sheet_rows(group, month, as_of=day), month=month, today=today)
     if request.method == "POST":
         try:
             amounts = form.read(request.form)
@@ -151,20 +155,31 @@ def collection_sheet(group_id: int):
                     month=month,
                     on=form.on,
                     amounts=amounts,
-                    today=local_today(),
+                    today=today,
                     by=_user(),
                     key=f"sheet:{form.form_key}",
+                    versions=form.versions,
                 )
                 return url_for("savings.collection_receipts", batch_id=batch.id)
 
             return redirect(post_once(form.form_key, act))
         except DomainError as error:
             db.session.rollback()
-            flash(error.message, "danger")
+            _sheet_refused(form, error)
+            # Shown again with the figures and versions of now: what changed is visible.
+            form.rows = collection.sheet_rows(group, month, as_of=day)
     page = render_template(
-        "savings/collection.html", group=group, month=month, form=form, rows=rows
+        "savings/collection.html", group=group, month=month, form=form, rows=form.rows
     )
     return page, REFUSED if request.method == "POST" else 200
+
+
+def _sheet_refused(form: SheetForm, error: DomainError) -> None:
+    """Say why the sheet was refused, and mark the box it was refused for (if one)."""
+    box = getattr(error, "box", None)
+    if box:
+        form.errors[box] = error.message
+    flash(error.message, "danger")
 
 
 def _month_arg() -> date:
@@ -186,7 +201,7 @@ def collection_receipts(batch_id: int):
         member = db.session.get(
             Member, next(line.member_id for line in entry.lines if line.member_id)
         )
-        entries.append((entry, member, queries.receipt_lines(entry)))
+        entries.append(_receipt_row(entry, member))
     return render_template(
         "savings/receipt.html", entries=entries, batch=batch, number=queries.receipt_number
     )

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 from coop_app.db import append_only_ddl, drop_append_only_ddl
-from coop_app.reference_data import insert_reference_data
+from coop_app.ledger.chart import insert_chart
+from coop_app.savings.products import insert_default_products
 
 #: Rows of these tables are never changed or deleted, whatever the client.
 APPEND_ONLY = ("journal_entry", "journal_line", "period_lock", "collection_batch")
@@ -242,7 +243,8 @@ def upgrade():
     for table in APPEND_ONLY:
         for statement in append_only_ddl(dialect, table):
             op.execute(statement)
-    insert_reference_data(op.get_bind())
+    insert_chart(op.get_bind())
+    insert_default_products(op.get_bind())
 
 
 def downgrade():

@@ -92,7 +92,7 @@ def test_control_totals_add_up_from_the_postings_and_survive_json(app):
     assert totals["debits"] == totals["credits"] == DEPOSITED
     assert totals["accounts"]["1101"] == DEPOSITED
     assert totals["accounts"]["2101"] == -DEPOSITED  # voluntary savings: a liability
-    assert totals["subledgers"] == {"savings": DEPOSITED}
+    assert totals["subledgers"] == {"savings": DEPOSITED, "loan": 0}
     assert json.loads(json.dumps(totals)) == totals
 
 

@@ -1,0 +1,1 @@
+"""Loans: products, schedules, applications, disbursement, repayments, arrears."""
