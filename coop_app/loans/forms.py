@@ -85,8 +85,8 @@ class ProductForm(BaseForm):
         _l("Longest tenor (months)"), validators=[InputRequired(), NumberRange(1, 360)]
     )
     ceiling = RupiahField(_l("Largest loan (Rp)"), validators=[InputRequired()], min_value=1)
-    admin_fee = PercentField(_l("Admin fee (% of the loan)"), validators=[Optional()])
-    savings = PercentField(_l("Savings deducted (% of the loan)"), validators=[Optional()])
+    admin_fee = PercentField(_l("Admin fee (percent of the loan)"), validators=[Optional()])
+    savings = PercentField(_l("Savings deducted (percent of the loan)"), validators=[Optional()])
     rounding = IntegerField(
         _l("Round installments up to (Rp)"),
         default=100,
