@@ -20,6 +20,8 @@ from coop_app.reference_data import insert_reference_data
 from tests.helpers import PASSWORD, login
 
 DATABASES = ["sqlite", "postgresql"]
+#: The seeded demo (`demo`, `seeded`) shared by the units' demo tests.
+pytest_plugins = ["tests.demo_app"]
 
 
 # --- REQUIRE flags: a skip of a PostgreSQL or browser test fails in CI --------------------

@@ -4,7 +4,6 @@ The demo is seeded once per database (with `flask seed-demo`, as `make run` does
 tests only read it.
 """
 
-import shutil
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from itertools import pairwise
@@ -12,10 +11,8 @@ from itertools import pairwise
 import pytest
 import sqlalchemy as sa
 
-from coop_app import create_app
 from coop_app.auth.models import User
 from coop_app.auth.passwords import hash_password
-from coop_app.config import config_for_tests
 from coop_app.extensions import db
 from coop_app.ledger.models import Account, JournalEntry, JournalLine
 from coop_app.ledger.subledgers import SUBLEDGERS
@@ -25,41 +22,12 @@ from coop_app.members.demo import DEMO_TODAY
 from coop_app.members.models import Member
 from coop_app.savings.models import SavingsAccount, SavingsKind, SavingsProduct
 from coop_app.savings.queries import arrears_of, balances_as_of
-from tests.conftest import _empty_postgres
 from tests.helpers import PASSWORD, login
 
 HISTORY_END = DEMO_TODAY - timedelta(days=1)
 #: Ageing buckets of DOMAIN.md by days past due (least, most).
 BUCKETS = {"1-30": (1, 30), "31-60": (31, 60), "61-90": (61, 90), "91-180": (91, 180),
            ">180": (181, 10_000)}  # fmt: skip
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def demo(request, tmp_path_factory):
-    """An app on a database seeded once with `flask seed-demo`."""
-    folder = tmp_path_factory.mktemp(f"loans-demo-{request.param}")
-    if request.param == "sqlite":
-        path = folder / "demo.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        uri = f"sqlite:///{path}"
-    else:
-        uri = request.getfixturevalue("postgres_url")
-        _empty_postgres(uri)
-    app = create_app(config_for_tests(uri) | {"INSTANCE_PATH": str(folder / "instance")})
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def seeded(demo):
-    """Inside the seeded demo's app context; whatever a test writes is rolled back."""
-    with demo.app_context():
-        yield
-        db.session.rollback()
 
 
 def _loans(*statuses: LoanStatus) -> list[Loan]:

@@ -42,7 +42,6 @@ from coop_app.savings.collection import batch_entries
 from coop_app.savings.models import CollectionBatch, SavingsAccount, SavingsKind, SavingsProduct
 from coop_app.savings.queries import arrears_list, passbook, receipt_lines, receipt_number
 from coop_app.savings.services import savings_line
-from tests.conftest import _empty_postgres
 from tests.helpers import PASSWORD, login
 from tests.savings.conftest import TODAY, account_of
 
@@ -50,34 +49,6 @@ from tests.savings.conftest import TODAY, account_of
 #: its history, has ended and is due; November is not yet.
 ARREARS_AS_OF = date(2026, 11, 1)
 SIGNED = sa.case((JournalLine.side == "D", JournalLine.amount), else_=-JournalLine.amount)
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def demo(request, tmp_path_factory):
-    """An app on a database seeded once with `flask seed-demo`."""
-    folder = tmp_path_factory.mktemp(f"savings-demo-{request.param}")
-    if request.param == "sqlite":
-        path = folder / "demo.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        uri = f"sqlite:///{path}"
-    else:
-        uri = request.getfixturevalue("postgres_url")
-        _empty_postgres(uri)
-    app = create_app(config_for_tests(uri) | {"INSTANCE_PATH": str(folder / "instance")})
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def seeded(demo):
-    """Inside the seeded demo's app context; whatever a test writes is rolled back."""
-    with demo.app_context():
-        yield
-        db.session.rollback()
 
 
 def _all(query) -> list:
