@@ -43,5 +43,17 @@ extract-messages: $(VENV)/.dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k N_plural:1,2 --no-location --sort-output -o coop_app/translations/messages.pot .
 	$(BIN)/pybabel update -i coop_app/translations/messages.pot -d coop_app/translations --no-fuzzy-matching --ignore-obsolete
 
+# Measure the speed figures of QUALITY.md against baselines of the same run (benchmarks/README.md).
+# Not part of `make test`. Options go through BENCH_ARGS, e.g. BENCH_ARGS="--members 2000 --duration 5".
+bench: $(VENV)/.dev translations
+	@command -v wrk >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "bench: installing Debian's wrk"; \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; \
+		else \
+			echo "make bench needs wrk (the load generator): sudo apt-get install wrk" >&2; exit 1; \
+		fi; }
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -18,7 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     config = config or {}
     app = Flask(
         __name__,
-        instance_path=config.get("INSTANCE_PATH"),
+        instance_path=instance_path(config),
         template_folder="../templates",
         static_folder="../static",
     )
@@ -28,6 +28,13 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     return app
+
+
+def instance_path(config: dict) -> str | None:
+    """The instance folder: tests pass it; `COOP_INSTANCE_PATH` moves it (the benchmark
+    seeds its own databases without touching the developer's instance/demo-logins.txt)."""
+    path = config.get("INSTANCE_PATH") or os.environ.get("COOP_INSTANCE_PATH")
+    return os.path.abspath(path) if path else None
 
 
 def configure(app: Flask, overrides: dict) -> None:

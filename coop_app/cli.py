@@ -11,8 +11,10 @@ from coop_app.auth import audit
 from coop_app.auth.roles import Role
 from coop_app.auth.services import create_user
 from coop_app.demo import database_is_empty, seed_demo
+from coop_app.demo_size import DEFAULT_YEARS, MAX_YEARS, MIN_MEMBERS, MIN_YEARS, DemoSize
 from coop_app.errors import DomainError
 from coop_app.extensions import db
+from coop_app.members.demo import MEMBER_COUNT
 
 DEMO_LOGINS_FILE = "demo-logins.txt"
 
@@ -40,22 +42,66 @@ def create_user_command(username: str, role: str, full_name: str | None, passwor
     click.echo(f"Created user {user.username} ({role}).")
 
 
+def _members(_context, _parameter, value):
+    """--members: at least one (checked before the database is touched)."""
+    if value is not None and value < MIN_MEMBERS:
+        raise click.BadParameter(
+            f"the number of members must be at least {MIN_MEMBERS} (got {value})."
+        )
+    return value
+
+
+def _years(_context, _parameter, value):
+    """--years: a history of one to ten years."""
+    if value is not None and not MIN_YEARS <= value <= MAX_YEARS:
+        raise click.BadParameter(
+            f"the history is {MIN_YEARS} to {MAX_YEARS} years long (got {value})."
+        )
+    return value
+
+
 @click.command("seed-demo")
 @click.option("--seed", default=1, show_default=True, help="Seed of the demo data.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data exist.")
+@click.option(
+    "--members",
+    type=int,
+    callback=_members,
+    help=f"Seed a district of this many members instead [default: {MEMBER_COUNT}].",
+)
+@click.option(
+    "--years",
+    type=int,
+    callback=_years,
+    help=f"Years of the district's history before the demo's today, {MIN_YEARS} to "
+    f"{MAX_YEARS} [default: {DEFAULT_YEARS}].",
+)
 @with_appcontext
-def seed_demo_command(seed: int, if_empty: bool):
-    """Fill an empty database with the demo cooperative of Wonosobo."""
+def seed_demo_command(seed: int, if_empty: bool, members: int | None, years: int | None):
+    """Fill an empty database with the demo cooperative of Wonosobo, or (with --members or
+    --years) a district-scale cooperative of that size."""
+    size = None
+    if members is not None or years is not None:
+        size = DemoSize(members or MEMBER_COUNT, years or DEFAULT_YEARS)
     if not database_is_empty():
         if if_empty:
             click.echo("The database already has data; the demo was not seeded again.")
             return
         raise click.ClickException("The database is not empty; the demo seeds only an empty one.")
-    logins = seed_demo(seed=seed)
-    audit.record_cli(action="cli.seed-demo", detail=f"seed {seed}")
+    logins = seed_demo(seed=seed, size=size)
+    detail = f"seed {seed}" + (f", {size.members} members, {size.years} years" if size else "")
+    audit.record_cli(action="cli.seed-demo", detail=detail)
     db.session.commit()
     path = _write_demo_logins(logins)
-    click.echo(f"Seeded the demo cooperative (seed {seed}). Demo logins are in {path}.")
+    district = ""
+    if size:
+        members, years = _count(size.members, "member"), _count(size.years, "year")
+        district = f" as a district of {members} over {years}"
+    click.echo(f"Seeded the demo cooperative{district} (seed {seed}). Demo logins are in {path}.")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _write_demo_logins(logins: dict[str, str]) -> str:

@@ -62,6 +62,28 @@ def dialect_insert(session):
     return sqlite.insert
 
 
+def reserve_ids(session, table: sa.Table, count: int) -> list[int]:
+    """Ids for `count` new rows of `table` (an integer primary key "id"), ascending, that no
+    other transaction can take, for one many-row INSERT with the ids written out.
+
+    PostgreSQL: drawn from the table's own sequence, as an INSERT draws them. SQLite: the
+    ids after the largest one, which is what SQLite itself gives new rows; it has one
+    writer at a time and this transaction is writing (a CLI command or a POST begins with
+    BEGIN IMMEDIATE, and a transaction that has only read cannot start writing once
+    another has committed), so no other row takes them meanwhile, and the primary key
+    would refuse one that did. (Asking SQLite to return generated ids in the rows' order
+    makes SQLAlchemy insert one row per statement.)
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = sa.func.pg_get_serial_sequence(table.name, "id")
+        drawn = session.execute(
+            sa.select(sa.func.nextval(sequence)).select_from(sa.func.generate_series(1, count))
+        ).scalars()
+        return sorted(drawn)
+    largest = session.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+    return list(range(largest + 1, largest + 1 + count))
+
+
 def wants_write_lock() -> bool:
     """Whether a transaction starting now should take SQLite's write lock at once.
 

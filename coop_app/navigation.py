@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from markupsafe import Markup
 
 from coop_app.auth.access import can_access
@@ -44,7 +45,18 @@ def _allowed(items) -> list[MenuItem]:
 
 
 def menu_for_current_user() -> list[MenuItem]:
-    return _allowed(MENU)
+    """The menu of the current user's role, worked out once per role and app.
+
+    Every page draws the menu and the views' policies never change while the app runs,
+    so the answer per role is kept in the app (a cost of every request otherwise).
+    """
+    if not current_user.is_authenticated:
+        return _allowed(MENU)
+    menus = current_app.extensions.setdefault("coop_menus", {})
+    role = current_user.role
+    if role not in menus:
+        menus[role] = _allowed(MENU)
+    return menus[role]
 
 
 def member_list_actions() -> list[tuple[str, str]]:

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
 from flask import render_template_string
+from hypothesis import given
+from hypothesis import strategies as st
 
 from coop_app.i18n import format_rupiah
 
@@ -84,3 +87,15 @@ def test_times_are_stored_in_utc_and_shown_in_jakarta_time(app):
 
 def test_rupiah_is_written_the_indonesian_way_in_english_too(app):
     assert _render(app, "{{ 1250000 | rupiah }}", "en") == "Rp 1.250.000"
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15), st.booleans())
+def test_rupiah_fast_path_writes_what_babel_writes(amount, symbol):
+    """The filter groups whole rupiah itself; Babel's id_ID pattern is the oracle."""
+    if symbol:
+        expected = format_currency(
+            amount, "IDR", format="¤ #,##0", currency_digits=False, locale="id_ID"
+        )
+    else:
+        expected = format_decimal(amount, format="#,##0", locale="id_ID")
+    assert format_rupiah(amount, symbol=symbol) == expected

@@ -9,6 +9,7 @@ import hashlib
 import secrets
 import time
 from datetime import timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
@@ -17,7 +18,7 @@ from flask_login import login_user, logout_user
 
 from coop_app.auth import audit
 from coop_app.auth.models import LoginSession, User
-from coop_app.db import utcnow
+from coop_app.db import UTCDateTime, utcnow
 from coop_app.extensions import db, login_manager
 
 _LAST_ACTIVE = "last_active"
@@ -81,19 +82,31 @@ def end_session(*, reason: str) -> None:
 
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
-    """Return the user of a live, unexpired session token, or None."""
+    """Return the active user of a live, unexpired session token, or None.
+
+    One query, built once: it runs on every request before any page.
+    """
     oldest_allowed = utcnow() - timedelta(hours=current_app.config["ABSOLUTE_TIMEOUT_HOURS"])
-    row = db.session.execute(
-        sa.select(LoginSession).where(
-            LoginSession.token_hash == _hash(token),
-            LoginSession.revoked_at.is_(None),
-            LoginSession.created_at > oldest_allowed,
-        )
+    user = db.session.execute(
+        _live_user_statement(), {"token_hash": _hash(token), "oldest": oldest_allowed}
     ).scalar_one_or_none()
-    if row is None or not row.user.active:
-        return None
-    row.user.current_token = token
-    return row.user
+    if user is not None:
+        user.current_token = token
+    return user
+
+
+@cache
+def _live_user_statement() -> sa.Select:
+    return (
+        sa.select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            LoginSession.token_hash == sa.bindparam("token_hash"),
+            LoginSession.revoked_at.is_(None),
+            LoginSession.created_at > sa.bindparam("oldest", type_=UTCDateTime),
+            User.active.is_(True),
+        )
+    )
 
 
 def expire_idle_session():

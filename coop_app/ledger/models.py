@@ -86,6 +86,28 @@ class AccountBalance(db.Model):
     balance: Mapped[int] = mapped_column(Money, default=0)
 
 
+class PeriodTotal(db.Model):
+    """Debits minus credits of an account's lines of one unit in one day or one month.
+
+    Kept in step with the lines by every posting (an upsert adding the delta), so that a
+    trial balance or an opening balance on any date adds up a few hundred totals (the
+    months before that date's month, then its days) instead of every line since the
+    first day: its cost stays the same however many years the journal holds.
+    """
+
+    __tablename__ = "period_total"
+    __table_args__ = (sa.CheckConstraint("span IN ('day', 'month')", name="span_known"),)
+
+    #: Span and date lead the key, so that a report reads one range of months and one
+    #: range of days instead of every total ever kept.
+    span: Mapped[str] = mapped_column(sa.String(5), primary_key=True)
+    #: The day, or the first day of the month.
+    starts_on: Mapped[date] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"), primary_key=True)
+    unit: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    net: Mapped[int] = mapped_column(Money, default=0)
+
+
 class JournalEntry(AppendOnly, db.Model):
     """A balanced business event; written once, corrected only by a reversing entry."""
 

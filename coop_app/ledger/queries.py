@@ -1,16 +1,13 @@
 """Reads of the books: trial balance, account statements and the general ledger, as of any date."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from coop_app.extensions import db
 from coop_app.ledger.models import Account, AccountKind, JournalEntry, JournalLine, Side, Unit
-
-_SIGNED = sa.case(
-    (JournalLine.side == Side.DEBIT.value, JournalLine.amount), else_=-JournalLine.amount
-)
+from coop_app.ledger.totals import nets_through
 
 
 def _unit_filter(query, unit: Unit | None):
@@ -25,14 +22,9 @@ class TrialBalanceRow:
 
 
 def trial_balance(*, as_of: date, unit: Unit | None = None) -> list[TrialBalanceRow]:
-    """Each account's net balance from the journal up to `as_of`, on its debit or credit side."""
-    query = (
-        sa.select(JournalLine.account_id, sa.func.sum(_SIGNED))
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(JournalEntry.entry_date <= as_of)
-        .group_by(JournalLine.account_id)
-    )
-    nets = dict(db.session.execute(_unit_filter(query, unit)).all())
+    """Each account's net balance from the journal up to `as_of`, on its debit or credit side
+    (from the day and month totals, which postings keep equal to the lines)."""
+    nets = nets_through(as_of, unit=unit.value if unit else None)
     accounts = db.session.execute(sa.select(Account).order_by(Account.code)).scalars()
     return [
         TrialBalanceRow(account, max(nets[account.id], 0), max(-nets[account.id], 0))
@@ -78,12 +70,10 @@ def _normal(account: Account, signed: int) -> int:
 
 def statement(account: Account, *, start: date, end: date, unit: Unit | None = None) -> Statement:
     """An account's lines between two dates with opening, running and closing balances."""
-    opening_query = (
-        sa.select(sa.func.coalesce(sa.func.sum(_SIGNED), 0))
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(JournalLine.account_id == account.id, JournalEntry.entry_date < start)
+    opening_net = nets_through(
+        start - timedelta(days=1), unit=unit.value if unit else None, account_id=account.id
     )
-    opening = _normal(account, db.session.execute(_unit_filter(opening_query, unit)).scalar_one())
+    opening = _normal(account, opening_net.get(account.id, 0))
     lines_query = (
         sa.select(JournalEntry, JournalLine)
         .join(JournalLine, JournalLine.entry_id == JournalEntry.id)

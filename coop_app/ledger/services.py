@@ -5,7 +5,7 @@ DomainError raised before anything is written, or inside a savepoint that is und
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,6 +29,7 @@ from coop_app.ledger.models import (
     Side,
     Unit,
 )
+from coop_app.ledger.totals import add_to_totals, deltas_of
 
 
 class PostingError(DomainError):
@@ -66,6 +67,22 @@ def account_for(purpose: str) -> Account:
     return account
 
 
+def accounts_for(*purposes: str) -> dict[str, Account]:
+    """`account_for` of several purposes in one query (pages that need a few of them)."""
+    found = {
+        account.purpose: account
+        for account in db.session.execute(
+            sa.select(Account).where(Account.purpose.in_(purposes))
+        ).scalars()
+    }
+    for purpose in purposes:
+        if purpose not in found:
+            raise PostingError(
+                _("No account is set for %(purpose)s in the chart.", purpose=purpose)
+            )
+    return found
+
+
 def month_start(day: date) -> date:
     return day.replace(day=1)
 
@@ -75,6 +92,8 @@ def is_locked(day: date) -> bool:
 
 
 def _check_amount(amount) -> None:
+    if type(amount) is int and 0 < amount <= MAX_RUPIAH:
+        return  # the usual case in one test (bulk postings check a million lines)
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise PostingError(_("Amounts must be whole rupiah."))
     if amount <= 0:
@@ -83,21 +102,26 @@ def _check_amount(amount) -> None:
         raise PostingError(_("The amount is too large."))
 
 
-def resolve_lines(lines: Sequence[Line]) -> list[tuple[Line, Account]]:
-    """Each line with its account; refuses bad amounts, inactive accounts, imbalance."""
+def resolve_lines(
+    lines: Sequence[Line], lookup: Callable[[str], Account] = account_for
+) -> list[tuple[Line, Account]]:
+    """Each line with its account (a purpose through `lookup`, the account mapping); refuses
+    bad amounts, inactive accounts, imbalance."""
     if len(lines) < 2:
         raise PostingError(_("An entry needs at least two lines."))
-    resolved = []
+    resolved, debits, credits = [], 0, 0
     for line in lines:
         _check_amount(line.amount)
-        account = line.account if isinstance(line.account, Account) else account_for(line.account)
+        account = line.account if isinstance(line.account, Account) else lookup(line.account)
         if not account.active:
             raise PostingError(
                 _("Account %(code)s %(name)s is inactive.", code=account.code, name=account.name)
             )
         resolved.append((line, account))
-    debits = sum(line.amount for line in lines if line.side == Side.DEBIT)
-    credits = sum(line.amount for line in lines if line.side == Side.CREDIT)
+        if line.side == Side.DEBIT:
+            debits += line.amount
+        elif line.side == Side.CREDIT:
+            credits += line.amount
     if debits != credits:
         raise PostingError(_("The entry does not balance: debits and credits differ."))
     return resolved
@@ -165,8 +189,19 @@ def post_entry(
             for line, account in resolved
         )
         move_balances([(account, line) for line, account in resolved])
+        add_to_totals(
+            deltas_of(
+                (account.id, Unit(line.unit or unit).value, on, signed(line))
+                for line, account in resolved
+            )
+        )
         db.session.flush()
     return entry
+
+
+def signed(line: Line) -> int:
+    """The line's amount as debits minus credits."""
+    return line.amount if line.side == Side.DEBIT else -line.amount
 
 
 def _flush_entry() -> None:
@@ -192,14 +227,21 @@ def move_balances(lines: Sequence[tuple[Account, Line]]) -> None:
     """
     by_subaccount: dict[str, int] = defaultdict(int)
     by_account: dict[int, int] = defaultdict(int)
+    moving: dict[int, bool] = {}  # per account: whether its lines move their sub-accounts
     for account, line in lines:
-        signed = line.amount if line.side == Side.DEBIT else -line.amount
-        by_account[account.id] += signed
-        if line.subaccount and moves_subledger(account):
-            by_subaccount[line.subaccount] += signed
+        amount = signed(line)
+        by_account[account.id] += amount
+        if line.subaccount:
+            if account.id not in moving:
+                moving[account.id] = moves_subledger(account)
+            if moving[account.id]:
+                by_subaccount[line.subaccount] += amount
+    moves: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for name in sorted(by_subaccount):
         subledger, record_id = subledgers.split(name)
-        subledger.apply(record_id, by_subaccount[name])
+        moves[subledger.prefix].append((record_id, by_subaccount[name]))
+    for prefix, records in moves.items():
+        subledgers.SUBLEDGERS[prefix].apply(records)
     for account_id in sorted(by_account):
         if by_account[account_id]:
             db.session.execute(

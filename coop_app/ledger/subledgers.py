@@ -13,8 +13,9 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Subledger:
     prefix: str
-    #: apply(record id, debit-positive delta): move the cached balance or raise DomainError.
-    apply: Callable[[int, int], None]
+    #: apply([(record id, debit-positive delta), ...]): move the cached balances, in that
+    #: order, or raise DomainError (a posting moves one or two records, a bulk posting many).
+    apply: Callable[[list[tuple[int, int]]], None]
     #: verify() -> list of problems (cached balance differs from its lines, negative balance).
     verify: Callable[[], list[str]]
     #: The total of the cached balances, for the control totals of a backup.

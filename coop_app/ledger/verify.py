@@ -1,12 +1,20 @@
 """Checks that the books hold together, and the control totals that tie a backup to them."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from coop_app.db import AppendOnly
 from coop_app.extensions import db
-from coop_app.ledger.models import Account, AccountBalance, JournalEntry, JournalLine, Side
+from coop_app.ledger.models import (
+    Account,
+    AccountBalance,
+    JournalEntry,
+    JournalLine,
+    PeriodTotal,
+    Side,
+)
 from coop_app.ledger.subledgers import SUBLEDGERS
 from coop_app.members.models import Member
 
@@ -54,6 +62,7 @@ def verify_books() -> Report:
         Check("entries balance (debits = credits)", _unbalanced_entries()),
         Check("entries have two lines or more", _short_entries()),
         Check("cached account balances equal their lines", _balance_mismatches()),
+        Check("day and month totals equal their lines", _period_total_mismatches()),
         Check("sub-accounts belong to a registered sub-ledger", _unknown_subaccounts()),
         *(
             Check(f"sub-ledger {prefix}", SUBLEDGERS[prefix].verify()[:PROBLEM_LIMIT])
@@ -158,6 +167,34 @@ def _balance_mismatches() -> list[str]:
         else f"account {code}: cached {cached}, lines {lines}"
         for code, cached, lines in rows
     ]
+
+
+def _period_total_mismatches() -> list[str]:
+    """Every day's and month's total of an account and unit against the sum of its lines."""
+    daily = db.session.execute(
+        sa.select(
+            JournalLine.account_id,
+            JournalLine.unit,
+            JournalEntry.entry_date,
+            sa.func.sum(_signed_amount()),
+        )
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .group_by(JournalLine.account_id, JournalLine.unit, JournalEntry.entry_date)
+    )
+    expected: dict[tuple, int] = defaultdict(int)
+    for account_id, unit, day, net in daily:
+        expected[(account_id, unit, "day", day)] += int(net)
+        expected[(account_id, unit, "month", day.replace(day=1))] += int(net)
+    kept = {
+        (total.account_id, total.unit, total.span, total.starts_on): total.net
+        for total in db.session.execute(sa.select(PeriodTotal)).scalars()
+    }
+    problems = [
+        f"account id {key[0]}, {key[1]}, {key[2]} {key[3]}: total {kept.get(key, 0)}, lines {net}"
+        for key in sorted(expected.keys() | kept.keys())
+        if (net := expected.get(key, 0)) != kept.get(key, 0)
+    ]
+    return problems[:PROBLEM_LIMIT]
 
 
 def _unknown_subaccounts() -> list[str]:

@@ -40,6 +40,7 @@ from coop_app.i18n import format_rupiah
 from coop_app.ledger.models import JournalEntry, JournalLine, Side
 from coop_app.ledger.services import account_for
 from coop_app.loans import services
+from coop_app.loans.collection_queries import positions_by_key, running_loans
 from coop_app.loans.models import Loan, LoanStatus
 from coop_app.loans.position import Position
 from coop_app.loans.queries import position_of
@@ -69,40 +70,43 @@ def due_by(position: Position, last_day: date) -> int:
 
 
 def sheet_items(member_ids: list[int], *, month: date, as_of: date) -> dict[int, list[SheetItem]]:
-    """Each member's running loans, disbursed by `as_of`, with what the month asks."""
+    """Each member's running loans, disbursed by `as_of`, with what the month asks.
+
+    The loans' positions are read for the whole group at once, by key (see
+    `collection_queries`), not loan by loan."""
     found: dict[int, list[SheetItem]] = defaultdict(list)
-    if not member_ids:
-        return found
-    loans = db.session.execute(
-        sa.select(Loan)
-        .where(Loan.member_id.in_(member_ids), Loan.status == LoanStatus.ACTIVE.value)
-        .order_by(Loan.id)
-    ).scalars()
+    loans = running_loans(member_ids)
+    positions = positions_by_key(loans, as_of)
+    last_day, owed = month_end(month), _("Principal owed")
     for loan in loans:
-        position = position_of(loan, as_of)
+        position = positions.get(loan.id)
         if position is None:
             continue
-        late = ""
-        if position.days_past_due:
-            late = _(
-                "%(days)d days late; overdue %(amount)s",
-                days=position.days_past_due,
-                amount=format_rupiah(position.overdue),
-            )
         found[loan.member_id].append(
             SheetItem(
                 ref=loan.id,
                 title=_("Loan %(number)s", number=loan.number),
                 version=loan.version,
                 suggested={
-                    INSTALLMENT: due_by(position, month_end(month)),
+                    INSTALLMENT: due_by(position, last_day),
                     PENALTY: position.penalty_due,
                 },
-                note=f"{_('Principal owed')}: {format_rupiah(position.outstanding_principal)}",
-                warning=late,
+                note=f"{owed}: {format_rupiah(position.outstanding_principal)}",
+                warning=_lateness(position),
             )
         )
     return found
+
+
+def _lateness(position: Position) -> str:
+    """The warning of a loan that is late: how many days, and what is overdue."""
+    if not position.days_past_due:
+        return ""
+    return _(
+        "%(days)d days late; overdue %(amount)s",
+        days=position.days_past_due,
+        amount=format_rupiah(position.overdue),
+    )
 
 
 def settle(

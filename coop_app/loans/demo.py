@@ -7,7 +7,7 @@ on the day simulated, so the demo keeps the rules the screens keep: eligibility
 records, the chair decides), the loans' versions, one journal entry per movement of money
 and the loan sub-ledger. The ordinary repayments, about 1,300, are split exactly as
 `repay_loan` splits them but posted per loan through the ledger's bulk path (see
-`_Lender._pay`). Most borrowers pay near the due date; some pay late with a penalty, some
+`Lender._pay`). Most borrowers pay near the due date; some pay late with a penalty, some
 pay off early; a few borrowers' last loan falls behind so that DEMO_TODAY shows every
 ageing bucket; one loan is written off, two are rescheduled; a few applications wait for
 a decision or for the money. Everything is dated before the demo's months are locked.
@@ -27,8 +27,9 @@ from coop_app.ledger.bulk import BulkEntry, post_entries_bulk
 from coop_app.ledger.models import Unit
 from coop_app.ledger.services import debit
 from coop_app.loans import services
+from coop_app.loans.demo_plan import CLOSED, PAYOFF, TERMS, loan_amount, plan_repayments
 from coop_app.loans.models import Loan, LoanProduct
-from coop_app.loans.position import Due, Payment, Split, allocate, position
+from coop_app.loans.position import Due, Split
 from coop_app.loans.products import add_loan_product
 from coop_app.loans.queries import position_of, schedule_of, terms_of
 from coop_app.members.demo import DEMO_TODAY, LOGIN_MEMBER_NAME
@@ -60,12 +61,6 @@ PRODUCTS = (
         "penalty_kind": "fixed", "penalty_per_day": 1_000, "grace_days": 3,
         "penalty_cap": 30_000, "early_payoff": "principal"}),
 )  # fmt: skip
-#: code -> weight, least and most amount, step, tenors to choose from.
-TERMS = {
-    "PU": (60, 1_000_000, 10_000_000, 500_000, (6, 10, 12, 12, 12, 18, 24)),
-    "PA": (18, 5_000_000, 25_000_000, 1_000_000, (12, 18, 24, 24, 36)),
-    "PD": (22, 500_000, 2_000_000, 250_000, (2, 3, 3, 4, 6)),
-}
 PURPOSES = {
     "PU": ("Tambahan modal produksi keripik", "Bahan baku batik tulis", "Modal warung kelontong",
            "Beli mesin sangrai kopi", "Bibit dan pakan kambing etawa", "Beli mesin jahit",
@@ -102,7 +97,7 @@ class _Borrower:
 def seed_loans(rng: random.Random) -> None:
     """Products, then each borrower's loans one after the other, oldest first."""
     users = {u.username: u for u in db.session.execute(sa.select(User)).scalars()}
-    lender = _Lender(rng, staff=users["bendahara"], board=users["ketua"])
+    lender = Lender(rng, staff=users["bendahara"], board=users["ketua"])
     for code, name, terms in PRODUCTS:
         lender.products[code] = add_loan_product(code=code, name=name, **terms)
     borrowers = _borrowers()
@@ -131,7 +126,7 @@ def _borrowers() -> list[_Borrower]:
     return [_Borrower(member, opened) for member, opened in rows]
 
 
-class _Lender:
+class Lender:
     def __init__(self, rng: random.Random, *, staff: User, board: User):
         self.rng, self.staff, self.board = rng, staff, board
         self.products: dict[str, LoanProduct] = {}
@@ -141,14 +136,14 @@ class _Lender:
     def fate(self, borrower: _Borrower, specials: list) -> tuple | None:
         """Take the first special fate whose last loan this borrower can have, if any."""
         for index, (kind, detail) in enumerate(specials):
-            plan = self._final(kind, detail)
+            plan = self.final_plan(kind, detail)
             earliest = max(FIRST_LOAN, borrower.active_from + timedelta(days=90))
             if plan["applied"] >= earliest and self._eligible(borrower.member, plan):
                 specials.pop(index)
                 return kind, detail, plan
         return None
 
-    def _final(self, kind: str, detail) -> dict:
+    def final_plan(self, kind: str, detail) -> dict:
         """When the special last application is made, and its product and tenor."""
         rng = self.rng
         if kind == "overdue":
@@ -160,17 +155,17 @@ class _Lender:
             paid_out = due - relativedelta(months=stop)
         elif kind == "write_off":
             code, months, stop = "PU", 12, rng.randint(3, 5)
-            paid_out = _day(rng, date(2024, 4, 1), 150)
+            paid_out = day_within(rng, date(2024, 4, 1), 150)
         elif kind == "reschedule":
             code, months, stop = "PU", 12, rng.randint(3, 5)
             first = date(2024, 3, 1) if detail == "closed" else date(2025, 8, 1)
-            paid_out = _day(rng, first, 120)
+            paid_out = day_within(rng, first, 120)
         elif kind == "applied":
-            return {"code": "PU", "months": 12, "applied": _day(rng, date(2026, 10, 14), 17)}
+            return {"code": "PU", "months": 12, "applied": day_within(rng, date(2026, 10, 14), 17)}
         elif kind == "approved":
-            return {"code": "PU", "months": 12, "applied": _day(rng, date(2026, 10, 5), 15)}
+            return {"code": "PU", "months": 12, "applied": day_within(rng, date(2026, 10, 5), 15)}
         else:  # rejected
-            return {"code": "PU", "months": 12, "applied": _day(rng, date(2026, 6, 1), 120)}
+            return {"code": "PU", "months": 12, "applied": day_within(rng, date(2026, 6, 1), 120)}
         applied = paid_out - timedelta(days=rng.randint(4, 14))
         return {"code": code, "months": months, "applied": applied, "paid_out": paid_out,
                 "stop": stop}  # fmt: skip
@@ -207,7 +202,7 @@ class _Lender:
                 return
             day = closed + timedelta(days=rng.randint(7, 150))
         if fate:
-            self._special(borrower.member, *fate)
+            self.special(borrower.member, *fate)
 
     # --- one loan ---------------------------------------------------------------------------
 
@@ -230,7 +225,7 @@ class _Lender:
         self._pay(loan, late=0.35 if behaviour == "late" else 0.0, payoff=payoff)
         return loan.closed_on
 
-    def _special(self, member: Member, kind: str, detail, plan: dict) -> None:
+    def special(self, member: Member, kind: str, detail, plan: dict) -> None:
         rng = self.rng
         loan = self._apply(member, plan["code"], plan["months"], plan["applied"])
         if kind == "applied":
@@ -248,7 +243,7 @@ class _Lender:
             self._part_payment(loan, stopped)
         elif kind == "write_off":
             self._part_payment(loan, stopped)
-            on = _day(rng, stopped + timedelta(days=400), 120)
+            on = day_within(rng, stopped + timedelta(days=400), 120)
             services.write_off_loan(
                 loan,
                 on=on,
@@ -282,15 +277,13 @@ class _Lender:
         return True
 
     def _apply(self, member: Member, code: str, months: int, on: date) -> Loan:
-        rng = self.rng
-        _weight, least, most, step, _tenors = TERMS[code]
-        amount = min(most, round(least * (most / least) ** (rng.random() ** 1.6) / step) * step)
+        amount = loan_amount(self.rng, code)
         return services.apply_for_loan(
             member,
             self.products[code],
             amount=amount,
             months=months,
-            purpose=rng.choice(PURPOSES[code]),
+            purpose=self.rng.choice(PURPOSES[code]),
             on=on,
             today=on,
             by=self.staff,
@@ -327,61 +320,48 @@ class _Lender:
         )
 
     def _pay(self, loan: Loan, *, late: float = 0.0, payoff=None, stop=None) -> date:
-        """Pay the schedule in force near each due date (a `late` share of them a week to
-        three late, with the penalty), up to installment `stop` (not paid) or the end of the
-        history; pay off at installment `payoff`. Returns the due date of the first unpaid
-        installment, or the day the loan was closed.
+        """Repay the schedule in force as `plan_repayments` plans it (near each due date, a
+        `late` share late with the penalty, up to installment `stop` or the end of the
+        history, paid off at installment `payoff`). Returns the due date of the first
+        unpaid installment, or the day the loan was closed.
 
-        Each repayment is split as `repay_loan` splits it (`allocate` on the position of
-        the day, in the product's order), the position being computed in memory from the
-        stored schedule and the payments so far, and posted in one batch per loan (see
-        `_post`) before anything else touches the loan. Through `repay_loan`, which reads
-        the position from the journal three times per payment, the loans took about 25 s
-        to seed on SQLite instead of 3 s, with the same journal to the rupiah."""
-        rng, last = self.rng, loan.disbursed_on
+        The repayments are posted in one batch per loan (see `_post`) before anything else
+        touches the loan; a payoff and the closing go through the loan services. Through
+        `repay_loan`, which reads the position from the journal three times per payment,
+        the loans took about 25 s to seed on SQLite instead of 3 s, with the same journal
+        to the rupiah."""
         schedule = [
             Due(item.no, item.due_date, item.principal, item.interest)
             for item in schedule_of(loan, loan.schedule_version)
         ]
-        terms, order = terms_of(loan.product), loan.product.order
-        payments: list[Payment] = []
-        entries: list[BulkEntry] = []
-        for due in schedule:
-            if due.no == stop:
-                self._post(loan, entries)
-                return due.due_date
-            if rng.random() < late:
-                offset = rng.randint(6, 24)
-            else:
-                offset = rng.choice((-5, -4, -3, -2, -1, -1, 0, 0, 0, 1, 2, 3))
-            on = max(due.due_date + timedelta(days=offset), last)
-            if on > HISTORY_END:
-                self._post(loan, entries)
-                return due.due_date
-            last, key = on, f"demo:loan:{loan.id}:{loan.schedule_version}:{due.no}"
-            if due.no == payoff:
-                self._post(loan, entries)
-                services.pay_off_loan(
-                    loan, on=on, today=on, by=self.staff, key=key, expected_version=loan.version
-                )
-                return on
-            now = position(schedule, payments, terms, on)
-            amount = now.penalty_due + sum(
-                state.unpaid for state in now.installments if state.due.due_date <= due.due_date
+        plan = plan_repayments(
+            self.rng,
+            schedule,
+            terms_of(loan.product),
+            loan.product.order,
+            since=loan.disbursed_on,
+            until=HISTORY_END,
+            late=late,
+            payoff=payoff,
+            stop=stop,
+        )
+        key = f"demo:loan:{loan.id}:{loan.schedule_version}"
+        self._post(
+            loan,
+            [self._repayment(loan, r.split, on=r.on, key=f"{key}:{r.no}") for r in plan.repayments],
+        )
+        if plan.end == PAYOFF:
+            services.pay_off_loan(
+                loan,
+                on=plan.on,
+                today=plan.on,
+                by=self.staff,
+                key=f"{key}:{plan.no}",
+                expected_version=loan.version,
             )
-            split = allocate(now, amount, order)
-            if split.excess:
-                raise RuntimeError(f"the demo overpays loan {loan.id}")
-            if amount:
-                payments.append(Payment(on, split.principal, split.interest, split.penalty))
-                entries.append(self._repayment(loan, split, on=on, key=key))
-            if position(schedule, payments, terms, on).paid_up:
-                self._post(loan, entries)
-                if not services.close_if_paid_up(loan, on):
-                    raise RuntimeError(f"the demo's payments do not close loan {loan.id}")
-                return on
-        self._post(loan, entries)
-        return last
+        elif plan.end == CLOSED and not services.close_if_paid_up(loan, plan.on):
+            raise RuntimeError(f"the demo's payments do not close loan {loan.id}")
+        return plan.on
 
     def _repayment(self, loan: Loan, split: Split, *, on: date, key: str) -> BulkEntry:
         """The entry `repay_loan` posts: cash in, penalty, interest and principal out."""
@@ -404,7 +384,7 @@ class _Lender:
 
     def _part_payment(self, loan: Loan, due: date) -> None:
         """Something paid after falling behind: less than the oldest installment asks."""
-        on = _day(self.rng, due + timedelta(days=20), 60)
+        on = day_within(self.rng, due + timedelta(days=20), 60)
         if on > HISTORY_END:
             return
         now = position_of(loan, on)
@@ -425,5 +405,5 @@ class _Lender:
             )
 
 
-def _day(rng: random.Random, first: date, days: int) -> date:
+def day_within(rng: random.Random, first: date, days: int) -> date:
     return first + timedelta(days=rng.randint(0, days))

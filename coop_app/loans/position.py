@@ -46,7 +46,7 @@ class PenaltyTerms:
     cap: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class InstallmentState:
     due: Due
     paid_principal: int = 0
@@ -156,6 +156,8 @@ def _cover(states: list[InstallmentState], payment: Payment) -> None:
     """Put a payment's interest and principal on the oldest installments still owing them."""
     interest, principal = payment.interest, payment.principal
     for state in states:
+        if not interest and not principal:
+            break  # all of it is placed: the later installments keep what they owe
         take_interest = min(interest, state.unpaid_interest)
         take_principal = min(principal, state.unpaid_principal)
         if take_interest or take_principal:
@@ -174,8 +176,10 @@ def _penalty(state: InstallmentState, terms: PenaltyTerms, as_of: date) -> int:
     made before it, stays true afterwards); floored to rupiah, then capped."""
     first_day = state.due.due_date + timedelta(days=terms.grace_days + 1)
     total = Decimal(0)
-    for index, (since, unpaid) in enumerate(state.history):
-        until = state.history[index + 1][0] if index + 1 < len(state.history) else None
+    # Not late yet on `as_of` (e.g. an installment still to come): no day to count.
+    history = state.history if first_day <= as_of else []
+    for index, (since, unpaid) in enumerate(history):
+        until = history[index + 1][0] if index + 1 < len(history) else None
         # The first entry is the due date itself; a payment changes the unpaid amount from
         # the next day on (the penalty of its own day was owed when it was made).
         start = max(since + timedelta(days=1) if index else since, first_day)

@@ -4,12 +4,13 @@ and the position built from them (see loans.position), for one loan or many at o
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
+from functools import cache
 
 import sqlalchemy as sa
 
 from coop_app.extensions import db
 from coop_app.ledger.models import JournalEntry, JournalLine, Side
-from coop_app.ledger.services import account_for
+from coop_app.ledger.services import accounts_for
 from coop_app.loans.models import (
     Loan,
     LoanEvent,
@@ -50,13 +51,18 @@ def schedule_of(loan: Loan, version: int) -> list[LoanInstallment]:
     )
 
 
+#: The purpose of each account a repayment credits, with the component it pays.
+_COMPONENT_OF = {
+    "loans_receivable": "principal",
+    "loan_interest": "interest",
+    "loan_penalty": "penalty",
+}
+
+
 def repayment_purposes() -> dict[int, str]:
     """The accounts a repayment credits, by id, with the component each one pays."""
-    return {
-        account_for("loans_receivable").id: "principal",
-        account_for("loan_interest").id: "interest",
-        account_for("loan_penalty").id: "penalty",
-    }
+    accounts = accounts_for(*_COMPONENT_OF)
+    return {accounts[purpose].id: component for purpose, component in _COMPONENT_OF.items()}
 
 
 def counted_on(as_of: date) -> tuple:
@@ -101,6 +107,22 @@ def payments_of(loan: Loan, *, after_entry_id: int, as_of: date) -> list[Payment
     (see `counted_on`) posted after `after_entry_id`."""
     purposes = repayment_purposes()
     rows = db.session.execute(
+        _payments_statement(),
+        {
+            "subaccount": loan.subaccount,
+            "accounts": list(purposes),
+            "after": after_entry_id,
+            "as_of": as_of,
+        },
+    ).all()
+    return payments_from(rows, purposes)
+
+
+@cache
+def _payments_statement() -> sa.Select:
+    """`payments_of`'s query, built once with its values as parameters (the member page
+    asks it for every running loan; building it cost more than running it)."""
+    return (
         sa.select(
             JournalEntry.id,
             JournalEntry.entry_date,
@@ -110,14 +132,13 @@ def payments_of(loan: Loan, *, after_entry_id: int, as_of: date) -> list[Payment
         )
         .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
         .where(
-            JournalLine.subaccount == loan.subaccount,
-            JournalLine.account_id.in_(purposes),
-            JournalEntry.id > after_entry_id,
-            *counted_on(as_of),
+            JournalLine.subaccount == sa.bindparam("subaccount"),
+            JournalLine.account_id.in_(sa.bindparam("accounts", expanding=True)),
+            JournalEntry.id > sa.bindparam("after"),
+            *counted_on(sa.bindparam("as_of", type_=sa.Date)),
         )
         .order_by(JournalEntry.entry_date, JournalEntry.id)
-    ).all()
-    return payments_from(rows, purposes)
+    )
 
 
 def terms_of(product: LoanProduct) -> PenaltyTerms:

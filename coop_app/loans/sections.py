@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from coop_app.auth.roles import Role
 from coop_app.extensions import db
@@ -15,7 +16,10 @@ from coop_app.members.sections import MemberSection, register_section
 
 def _context(member: Member) -> dict:
     loans = db.session.execute(
-        sa.select(Loan).where(Loan.member_id == member.id).order_by(Loan.id.desc())
+        sa.select(Loan)
+        .options(joinedload(Loan.product))
+        .where(Loan.member_id == member.id)
+        .order_by(Loan.id.desc())
     ).scalars()
     today = local_today()
     rows = [

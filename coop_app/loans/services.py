@@ -50,19 +50,28 @@ class LoanError(DomainError):
 # --- the loan sub-ledger: principal still owed ----------------------------------------------
 
 
-def _apply(loan_id: int, delta: int) -> None:
-    """Move a loan's outstanding principal by a debit-positive `delta`, never below zero."""
-    moved = db.session.execute(
-        sa.update(Loan)
-        .where(Loan.id == loan_id, Loan.outstanding + delta >= 0)
-        .values(outstanding=Loan.outstanding + delta)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
+_LOANS = Loan.__table__
+#: One loan's move, prepared once and run for each loan moved (an executemany).
+_MOVE = (
+    sa.update(_LOANS)
+    .where(
+        _LOANS.c.id == sa.bindparam("record"),
+        _LOANS.c.outstanding + sa.bindparam("delta") >= 0,
+    )
+    .values(outstanding=_LOANS.c.outstanding + sa.bindparam("delta"))
+)
+
+
+def _apply(moves: list[tuple[int, int]]) -> None:
+    """Move loans' outstanding principal by debit-positive deltas, never below zero (the
+    condition is in each loan's UPDATE; one prepared statement for all the loans moved)."""
+    params = [{"record": loan_id, "delta": delta} for loan_id, delta in moves]
+    if db.session.execute(_MOVE, params).rowcount != len(moves):
         raise LoanError(_("That is more principal than the loan still owes."))
-    loaded = db.session.identity_map.get(db.session.identity_key(Loan, loan_id))
-    if loaded is not None:
-        db.session.expire(loaded, ["outstanding"])
+    for loan_id, _delta in moves:
+        loaded = db.session.identity_map.get(db.session.identity_key(Loan, loan_id))
+        if loaded is not None:
+            db.session.expire(loaded, ["outstanding"])
 
 
 def _verify() -> list[str]:
@@ -138,6 +147,21 @@ def check_eligible(
     loan: Loan | None = None,
 ) -> None:
     """The product's terms and the bylaws' eligibility, or LoanError saying which fails."""
+    check_terms(member, product, amount=amount, months=months)
+    check_arrears(product, _arrears_months(member, as_of))
+    if _open_loans(member, besides=loan) >= product.max_open_loans:
+        raise LoanError(
+            _(
+                "The member already has %(n)d open loan(s); this product allows %(max)d.",
+                n=_open_loans(member, besides=loan),
+                max=product.max_open_loans,
+            )
+        )
+
+
+def check_terms(member: Member, product: LoanProduct, *, amount: int, months: int) -> None:
+    """Who may borrow and on what terms: an active member, a product still offered, a tenor
+    in its range, an amount up to its ceiling."""
     if member.status != MemberStatus.ACTIVE:
         raise LoanError(_("Only active members can borrow."))
     if not product.active:
@@ -154,7 +178,10 @@ def check_eligible(
         raise LoanError(
             _("The most this product lends is %(max)s.", max=format_rupiah(product.ceiling))
         )
-    behind = _arrears_months(member, as_of)
+
+
+def check_arrears(product: LoanProduct, behind: int) -> None:
+    """The bylaws' most months of mandatory-savings arrears (`behind`) for a loan."""
     if behind > product.max_arrears_months:
         raise LoanError(
             _(
@@ -162,14 +189,6 @@ def check_eligible(
                 "are allowed for a loan.",
                 n=behind,
                 max=product.max_arrears_months,
-            )
-        )
-    if _open_loans(member, besides=loan) >= product.max_open_loans:
-        raise LoanError(
-            _(
-                "The member already has %(n)d open loan(s); this product allows %(max)d.",
-                n=_open_loans(member, besides=loan),
-                max=product.max_open_loans,
             )
         )
 
@@ -327,19 +346,6 @@ def disburse_loan(
     if loan.status != LoanStatus.APPROVED:
         raise LoanError(_("Only an approved loan can be disbursed."))
     _check_day(loan, on, today, loan.decided_on)
-    product = loan.product
-    fee, saved = (
-        share(loan.principal, product.admin_fee_ppm),
-        share(loan.principal, product.savings_ppm),
-    )
-    lines = [
-        _loan_line(loan, "loans_receivable", Side.DEBIT, loan.principal),
-        credit("cash", loan.principal - fee - saved, member_id=loan.member_id),
-    ]
-    if fee:
-        lines.append(_loan_line(loan, "loan_fee", Side.CREDIT, fee))
-    if saved:
-        lines.append(_savings_line(voluntary_account(loan.member), saved))
     entry = post_entry(
         on=on,
         description=_(
@@ -348,7 +354,7 @@ def disburse_loan(
             member=loan.member.name,
         ),
         unit=Unit.SAVINGS_LOANS,
-        lines=lines,
+        lines=disbursement_lines(loan, loan.product),
         source="loans.disbursement",
         source_ref=loan.number,
         key=key,
@@ -370,6 +376,24 @@ def disburse_loan(
     _flush()
     audit.note(entity=f"loan:{loan.id}", detail=f"disbursed entry {entry.id}")
     return entry
+
+
+def disbursement_lines(loan: Loan, product: LoanProduct) -> list[Line]:
+    """The loan paid out: the principal owed (naming the loan), the cash handed over, and
+    the admin fee and any savings deducted, each its own line."""
+    fee, saved = (
+        share(loan.principal, product.admin_fee_ppm),
+        share(loan.principal, product.savings_ppm),
+    )
+    lines = [
+        _loan_line(loan, "loans_receivable", Side.DEBIT, loan.principal),
+        credit("cash", loan.principal - fee - saved, member_id=loan.member_id),
+    ]
+    if fee:
+        lines.append(_loan_line(loan, "loan_fee", Side.CREDIT, fee))
+    if saved:
+        lines.append(_savings_line(voluntary_account(loan.member), saved))
+    return lines
 
 
 def _store_schedule(loan: Loan, *, version: int, principal: int, months: int, start: date) -> None:

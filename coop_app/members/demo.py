@@ -113,7 +113,7 @@ class _Placement:
     end: date
 
 
-def _between(rng: random.Random, first: date, last: date) -> date:
+def between(rng: random.Random, first: date, last: date) -> date:
     return first + timedelta(days=rng.randint(0, max((last - first).days, 0)))
 
 
@@ -121,11 +121,11 @@ def _years_after(day: date, years: int) -> date:
     return day.replace(year=day.year + years, day=min(day.day, 28))
 
 
-def _weighted(rng: random.Random, weights: dict):
+def weighted(rng: random.Random, weights: dict):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-class _Registry:
+class Registry:
     """Names, NIKs and phones handed out so far, so that NIKs stay unique."""
 
     def __init__(self, rng: random.Random):
@@ -155,7 +155,7 @@ class _Registry:
         return self.rng.choice(PHONE_PREFIXES) + f"{self.rng.randint(0, 99_999_999):08d}"
 
 
-def _villages(rng: random.Random) -> list[tuple[Village, str, list[VillageGroup]]]:
+def add_villages(rng: random.Random) -> list[tuple[Village, str, list[VillageGroup]]]:
     made = []
     for name, subdistrict, code in VILLAGES:
         village = Village(name=name, subdistrict=subdistrict)
@@ -169,29 +169,29 @@ def _villages(rng: random.Random) -> list[tuple[Village, str, list[VillageGroup]
     return made
 
 
-def _placements(rng: random.Random, birth: date, sex: Sex) -> list[_Placement]:
+def placements_abroad(rng: random.Random, birth: date, sex: Sex) -> list[_Placement]:
     """One to three contracts abroad from age 19, the last one ending when they came home."""
     side = 0 if sex == Sex.FEMALE else 1
     weights = {name: by_sex[side] for name, by_sex in COUNTRIES.items()}
     adult = _years_after(birth, 19)
-    end = _between(rng, max(_years_after(birth, 22), date(2004, 1, 1)), LAST_RETURN)
-    country = _weighted(rng, weights)
+    end = between(rng, max(_years_after(birth, 22), date(2004, 1, 1)), LAST_RETURN)
+    country = weighted(rng, weights)
     made: list[_Placement] = []
     for _contract in range(rng.choices((1, 2, 3), weights=(5, 3, 2))[0]):
         start = max(end - timedelta(days=30 * rng.choice((18, 24, 24, 24, 30, 36, 48))), adult)
         if start >= end:
             break
-        made.insert(0, _Placement(country, _weighted(rng, SECTORS[country][side]), start, end))
+        made.insert(0, _Placement(country, weighted(rng, SECTORS[country][side]), start, end))
         end = start - timedelta(days=rng.randint(45, 400))
         if rng.random() < 0.4:
-            country = _weighted(rng, weights)
+            country = weighted(rng, weights)
     return made
 
 
 def _profile(rng: random.Random, member: Member, staff: User, placements: list[_Placement]):
     """Consent, then the profile's fields, then the placements (a few left unfilled)."""
     consent = min(
-        _between(rng, member.join_date, member.join_date + timedelta(days=120)), DEMO_TODAY
+        between(rng, member.join_date, member.join_date + timedelta(days=120)), DEMO_TODAY
     )
     profile = services.record_consent(member, on=consent, today=DEMO_TODAY, by=staff)
     if not placements:
@@ -238,17 +238,17 @@ def _lifecycle(rng: random.Random, member: Member, staff: User, status: MemberSt
             by=staff,
             expected_version=member.version,
         )
-        on = _between(rng, member.status_date + timedelta(days=180), DEMO_TODAY)
+        on = between(rng, member.status_date + timedelta(days=180), DEMO_TODAY)
 
 
 def _member(rng, registry, staff, village_plan, *, name: str | None = None, story=None) -> Member:
     """Register one member with their whole story (status, consent, profile)."""
     village, code, groups = village_plan
     sex = Sex.FEMALE if name or rng.random() < 0.8 else Sex.MALE
-    birth = _between(rng, date(1965, 1, 1), date(2000, 12, 31))
+    birth = between(rng, date(1965, 1, 1), date(2000, 12, 31))
     migrant = story if story is not None else rng.random() < 0.75
-    placements = _placements(rng, birth, sex) if migrant and rng.random() < 0.96 else []
-    status = MemberStatus.ACTIVE if name else _weighted(rng, STATUS_WEIGHTS)
+    placements = placements_abroad(rng, birth, sex) if migrant and rng.random() < 0.96 else []
+    status = MemberStatus.ACTIVE if name else weighted(rng, STATUS_WEIGHTS)
     earliest = FIRST_JOIN
     if placements:
         earliest = max(earliest, placements[-1].end + timedelta(days=30))
@@ -262,7 +262,7 @@ def _member(rng, registry, staff, village_plan, *, name: str | None = None, stor
         birth_date=birth,
         village_id=village.id,
         group_id=rng.choice(groups).id,
-        join_date=_between(rng, earliest, LAST_JOIN),
+        join_date=between(rng, earliest, LAST_JOIN),
         address=f"RT {rng.randint(1, 8):02d}/RW {rng.randint(1, 6):02d}, Desa {village.name}",
         phone=registry.phone(),
         heir=f"{rng.choice(MEN if heir_sex == Sex.MALE else WOMEN)} {rng.choice(MEN_LAST)}",
@@ -274,7 +274,7 @@ def _member(rng, registry, staff, village_plan, *, name: str | None = None, stor
     return member
 
 
-def _staff() -> User:
+def demo_staff() -> User:
     """Who records the demo's changes: the treasurer (or else the board)."""
     for role in (Role.TREASURER, Role.ADMIN):
         query = sa.select(User).where(User.role == role.value).order_by(User.id).limit(1)
@@ -286,10 +286,10 @@ def _staff() -> User:
 
 def seed_members(rng: random.Random) -> None:
     """Villages with their groups, about 220 members, and the demo member's own record."""
-    staff = _staff()
-    plans = _villages(rng)
+    staff = demo_staff()
+    plans = add_villages(rng)
     weights = [rng.randint(2, 6) for _plan in plans]
-    registry = _Registry(rng)
+    registry = Registry(rng)
     own = _member(rng, registry, staff, plans[0], name=LOGIN_MEMBER_NAME, story=True)
     for _index in range(MEMBER_COUNT - 1):
         _member(rng, registry, staff, rng.choices(plans, weights=weights)[0])

@@ -5,6 +5,7 @@ from functools import partial
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
 
 from coop_app.auth.access import allow
 from coop_app.auth.roles import Role
@@ -22,7 +23,7 @@ from coop_app.members.forms import (
     ProfileForm,
     StatusForm,
 )
-from coop_app.members.models import Member, MemberStatus
+from coop_app.members.models import Member, MemberStatus, MigrantProfile
 from coop_app.members.queries import active_villages, member_list_query, member_of_user
 from coop_app.members.sections import sections_for
 from coop_app.members.validation import FieldError, MemberData
@@ -33,8 +34,19 @@ A, T, S, TR, M = Role.ADMIN, Role.TREASURER, Role.SUPERVISOR, Role.TRAINER, Role
 PAGE_SIZE = 25
 
 
-def _member_or_404(member_id: int) -> Member:
-    member = db.get_or_404(Member, member_id)
+#: What the member page shows besides the member row, loaded with it in one round of
+#: queries instead of one lazy load per section.
+_PAGE_OPTIONS = (
+    joinedload(Member.village),
+    joinedload(Member.group),
+    joinedload(Member.user),
+    joinedload(Member.profile).selectinload(MigrantProfile.placements),
+    selectinload(Member.status_changes),
+)
+
+
+def _member_or_404(member_id: int, *, options=()) -> Member:
+    member = db.get_or_404(Member, member_id, options=options)
     if current_user.role == Role.MEMBER and member.user_id != current_user.id:
         abort(404)  # a member never learns whether another member's record exists
     return member
@@ -147,7 +159,7 @@ def edit(member_id: int):
 @allow(A, T, S, TR, M)
 def show(member_id: int):
     """One member across every unit of the cooperative, section by section."""
-    member = _member_or_404(member_id)
+    member = _member_or_404(member_id, options=_PAGE_OPTIONS)
     return _member_page(member)
 
 

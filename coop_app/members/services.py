@@ -47,6 +47,9 @@ _signals = Namespace()
 #: Sent with (member, on=date, by=User|None) when a member becomes active: the units that
 #: keep accounts per member (savings) open them. Receivers flush, never commit.
 member_activated = _signals.signal("member-activated")
+#: Sent with ([(member id, day), ...], by=User|None) when many members became active at
+#: once (`members.bulk`): the same receivers' work, for all of them in a few statements.
+members_activated = _signals.signal("members-activated")
 
 #: Which status may follow which. A deceased member's record is final.
 TRANSITIONS = {

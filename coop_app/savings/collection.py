@@ -21,9 +21,10 @@ from coop_app.errors import DomainError
 from coop_app.extensions import db
 from coop_app.ledger.models import JournalEntry, Side, Unit
 from coop_app.ledger.services import Line, debit, month_start, post_entry
-from coop_app.members.models import Member, MemberStatus, VillageGroup
+from coop_app.members.models import Member, VillageGroup
+from coop_app.savings.collection_queries import active_members, balances_on, sheet_accounts
 from coop_app.savings.models import CollectionBatch, SavingsAccount, SavingsKind
-from coop_app.savings.queries import arrears_of, balances_as_of
+from coop_app.savings.queries import arrears_of
 from coop_app.savings.services import SavingsError, check_usable, savings_line
 
 #: The sheet's money columns for savings, in order.
@@ -156,29 +157,20 @@ def sheet_day(month: date, today: date) -> date:
 
 def sheet_rows(group: VillageGroup, month: date, *, as_of: date | None = None) -> list[SheetRow]:
     """The active members of `group` with their mandatory and voluntary accounts, and the
-    parts' items as of `as_of` (the sheet's date; the month's end if not given)."""
-    members = db.session.execute(
-        sa.select(Member)
-        .where(Member.group_id == group.id, Member.status == MemberStatus.ACTIVE.value)
-        .order_by(Member.name, Member.id)
-    ).scalars()
-    rows = {member.id: SheetRow(member) for member in members}
-    accounts = db.session.execute(
-        sa.select(SavingsAccount).where(
-            SavingsAccount.member_id.in_(rows), SavingsAccount.closed_on.is_(None)
-        )
-    ).scalars()
-    for account in accounts:
-        kind = account.product.savings_kind
-        if kind in COLUMNS and account.product.automatic:
-            rows[account.member_id].accounts[kind] = account
+    parts' items as of `as_of` (the sheet's date; the month's end if not given).
+
+    One query per kind of data for the whole group (see `collection_queries`), and none
+    that reads the members' history when the month is the current one."""
+    rows = {member.id: SheetRow(member) for member in active_members(group.id)}
+    for account in sheet_accounts(list(rows), COLUMNS):
+        rows[account.member_id].accounts[account.product.savings_kind] = account
     last = month_end(month)
     mandatory = [
         row.accounts[SavingsKind.MANDATORY]
         for row in rows.values()
         if SavingsKind.MANDATORY in row.accounts
     ]
-    paid = balances_as_of([account.id for account in mandatory], last)
+    paid = balances_on(mandatory, last)
     for account in mandatory:
         # Including the sheet's own month: as of the first day of the next one.
         arrears = arrears_of(account, paid=paid[account.id], as_of=last + timedelta(days=1))

@@ -22,7 +22,8 @@ from coop_app.ledger import subledgers
 from coop_app.ledger.models import JournalEntry, JournalLine, Side, Unit
 from coop_app.ledger.services import Line, credit, debit, post_entry
 from coop_app.members.models import Member, MemberStatus
-from coop_app.members.services import member_activated
+from coop_app.members.services import member_activated, members_activated
+from coop_app.savings.bulk import open_default_accounts_bulk
 from coop_app.savings.models import SavingsAccount, SavingsKind, SavingsProduct
 
 SUBLEDGER = "savings"
@@ -35,33 +36,45 @@ class SavingsError(DomainError):
 # --- the savings sub-ledger -------------------------------------------------------------
 
 
-def _apply(account_id: int, delta: int) -> None:
-    """Move a savings balance by a debit-positive `delta`; refuse to go below zero, and
-    refuse a closed account (e.g. reversing an old withdrawal after the exit settlement).
+_ACCOUNTS = SavingsAccount.__table__
+#: One account's move, prepared once and run for each account moved (an executemany).
+_MOVE = (
+    sa.update(_ACCOUNTS)
+    .where(
+        _ACCOUNTS.c.id == sa.bindparam("record"),
+        _ACCOUNTS.c.closed_on.is_(None),
+        _ACCOUNTS.c.balance - sa.bindparam("delta") >= 0,
+    )
+    .values(balance=_ACCOUNTS.c.balance - sa.bindparam("delta"))
+)
 
-    The condition is in the UPDATE itself, so two withdrawals at the same moment cannot
-    both spend the same rupiah (the second finds the row changed and the balance short).
+
+def _apply(moves: list[tuple[int, int]]) -> None:
+    """Move savings balances by debit-positive deltas; refuse to go below zero, and refuse a
+    closed account (e.g. reversing an old withdrawal after the exit settlement).
+
+    The condition is in each account's UPDATE itself, so two withdrawals at the same moment
+    cannot both spend the same rupiah (the second finds the row changed and the balance
+    short). One prepared statement for all the accounts: a bulk posting moves thousands,
+    and building the statement anew per account cost ten times more than running it.
     """
-    moved = db.session.execute(
-        sa.update(SavingsAccount)
-        .where(
-            SavingsAccount.id == account_id,
-            SavingsAccount.closed_on.is_(None),
-            SavingsAccount.balance - delta >= 0,
-        )
-        .values(balance=SavingsAccount.balance - delta)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
+    params = [{"record": account_id, "delta": delta} for account_id, delta in moves]
+    if db.session.execute(_MOVE, params).rowcount != len(moves):
         closed = db.session.execute(
-            sa.select(SavingsAccount.closed_on).where(SavingsAccount.id == account_id)
-        ).scalar()
+            sa.select(SavingsAccount.id)
+            .where(
+                SavingsAccount.id.in_([account_id for account_id, _delta in moves]),
+                SavingsAccount.closed_on.is_not(None),
+            )
+            .limit(1)
+        ).first()
         if closed is not None:
             raise SavingsError(_("This savings account is closed."))
         raise SavingsError(_("The savings balance is not enough for this."))
-    loaded = db.session.identity_map.get(db.session.identity_key(SavingsAccount, account_id))
-    if loaded is not None:
-        db.session.expire(loaded, ["balance"])
+    for account_id, _delta in moves:
+        loaded = db.session.identity_map.get(db.session.identity_key(SavingsAccount, account_id))
+        if loaded is not None:
+            db.session.expire(loaded, ["balance"])
 
 
 def _line_sums():
@@ -143,6 +156,11 @@ def open_default_accounts(member: Member, *, on: date, by: User | None = None) -
 @member_activated.connect
 def _on_member_activated(member: Member, *, on: date, by: User | None) -> None:
     open_default_accounts(member, on=on, by=by)
+
+
+@members_activated.connect
+def _on_members_activated(activations: list[tuple[int, date]], *, by: User | None) -> None:
+    open_default_accounts_bulk(activations)
 
 
 # --- deposits and withdrawals -------------------------------------------------------------

@@ -9,6 +9,7 @@ amount parser and messages as every other money field.
 
 import re
 from datetime import date
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 
@@ -32,6 +33,36 @@ from coop_app.savings.models import SavingsKind
 
 _PART_BOX = re.compile(r"^([a-z_]+)-(\d{1,12})-(\d{1,12})$")
 _VERSION = re.compile(r"^version-([a-z_]+)-(\d{1,12})$")
+
+
+class ShownBox(NamedTuple):
+    """An amount box as the page shows it: its name, label, text and refusal (if any)."""
+
+    name: str
+    label: str
+    value: str
+    error: str
+
+
+class ShownItem(NamedTuple):
+    """A part's item under its member's row, e.g. a running loan, with its boxes."""
+
+    item: SheetItem
+    version_name: str
+    #: (column label, box) in the part's column order.
+    boxes: list[tuple[str, ShownBox]]
+
+
+class ShownRow(NamedTuple):
+    """A member's rows on the page: ready text, so that the template only writes it out."""
+
+    name: str
+    number: str
+    #: "behind Rp 40.000", or "" for a member who is paid up.
+    behind: str
+    #: A box per savings column, None where the member has no such account.
+    savings: list[ShownBox | None]
+    items: list[ShownItem]
 
 
 class SheetForm:
@@ -78,6 +109,50 @@ class SheetForm:
             return self.typed[name]
         suggested = item.suggested.get(column.key, 0)
         return format_rupiah(suggested, symbol=False) if suggested else ""
+
+    def savings_labels(self) -> list[str]:
+        """The savings columns' headings, in the order of `COLUMNS`."""
+        return [_("Mandatory (Rp)"), _("Voluntary (Rp)")]
+
+    def shown(self) -> list[ShownRow]:
+        """Every row as the page shows it. Labels are translated once for the sheet, not
+        once per box: a sheet has a few hundred boxes."""
+        savings = list(zip(COLUMNS, self.savings_labels(), strict=True))
+        columns = {part.name: [(c, str(c.label)) for c in part.columns] for part in self.parts}
+        return [self._shown_row(row, savings, columns) for row in self.rows]
+
+    def _shown_row(self, row: SheetRow, savings, columns) -> ShownRow:
+        name = row.member.name
+        behind = _("behind %(amount)s", amount=format_rupiah(row.arrears)) if row.arrears else ""
+        boxes = [
+            self._box(self.name(row, kind), f"{name}: {label}", self.value(row, kind))
+            if kind in row.accounts
+            else None
+            for kind, label in savings
+        ]
+        items = [
+            self._shown_item(row, part, item, columns[part.name])
+            for part in self.parts
+            for item in row.items.get(part.name, ())
+        ]
+        return ShownRow(name, row.member.number, behind, boxes, items)
+
+    def _shown_item(self, row: SheetRow, part: SheetPart, item: SheetItem, columns) -> ShownItem:
+        boxes = [
+            (
+                label,
+                self._box(
+                    self.box(row, column, item),
+                    f"{row.member.name}, {item.title}: {label}",
+                    self.box_value(row, column, item),
+                ),
+            )
+            for column, label in columns
+        ]
+        return ShownItem(item, self.version_name(part, item), boxes)
+
+    def _box(self, name: str, label: str, value: str) -> ShownBox:
+        return ShownBox(name, label, value, self.errors.get(name, ""))
 
     def read(self, form) -> dict[int, dict[SavingsKind | Box, int]]:
         """Amounts per member and column; raises DomainError (with every box marked) if any

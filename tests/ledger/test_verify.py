@@ -113,11 +113,13 @@ def test_an_unbalanced_entry_is_found(app):
     assert failed_checks(result.output) == [
         "entries balance (debits = credits)",
         "cached account balances equal their lines",
+        "day and month totals equal their lines",
     ]
     first = DEPOSITS[0]
     assert f"entry {entry}: debits {first + 700}, credits {first}" in result.output
     assert f"account 1101: cached {DEPOSITED}, lines {DEPOSITED + 700}" in result.output
-    assert "The books do NOT verify: 2 problem(s)." in result.output
+    # The day's and the month's total of the cash account both miss the extra line.
+    assert "The books do NOT verify: 4 problem(s)." in result.output
 
 
 def test_a_line_on_an_unknown_sub_account_and_a_lone_entry_are_found(app):
