@@ -34,7 +34,7 @@ from coop_app.members.demo import (
     placements_abroad,
     weighted,
 )
-from coop_app.members.models import Member, MemberStatus, Sex
+from coop_app.members.models import Member, MemberStatus, Sex, VillageGroup
 from coop_app.members.validation import MemberData
 
 #: Members registered per batch (the registry's checks and inserts run per batch).
@@ -57,6 +57,7 @@ def seed_members_at_scale(rng: random.Random, size: DemoSize) -> None:
     staff = demo_staff()
     plans = add_villages(rng)
     weights = [rng.randint(2, 6) for _plan in plans]
+    _add_groups(plans, weights, size.members)
     registry, window = Registry(rng), _Window(size.first_day)
     batch = [_story(rng, registry, plans[0], window, name=LOGIN_MEMBER_NAME)]
     ids: list[int] = []
@@ -68,6 +69,23 @@ def seed_members_at_scale(rng: random.Random, size: DemoSize) -> None:
     if batch:
         ids += register_members_bulk(batch, today=DEMO_TODAY, by=staff)
     _link_login(ids[0])
+
+
+#: Members a village group (kelompok) holds at most in the district: real groups have 15 to
+#: 30, and the monthly collection sheet is one group's form.
+GROUP_SIZE = 25
+
+
+def _add_groups(plans, weights: list[int], members: int) -> None:
+    """More groups in each village, numbered after the demo's, so that none holds more than
+    about GROUP_SIZE of the members the village is expected to get."""
+    total = sum(weights)
+    for (village, _code, groups), weight in zip(plans, weights, strict=True):
+        needed = -(-members * weight // (total * GROUP_SIZE))
+        for number in range(len(groups) + 1, needed + 1):
+            groups.append(VillageGroup(village=village, name=f"Kelompok {number}"))
+    db.session.add_all(group for _v, _c, groups in plans for group in groups)
+    db.session.flush()
 
 
 def _link_login(member_id: int) -> None:
