@@ -6,8 +6,9 @@ the app's environment from benchmarks.datasets); prints one JSON object.
 Both sides write one deposit per transaction, with its own commit, on the app's engine,
 so with the same connection settings (on SQLite the app's pragmas, WAL and
 synchronous=FULL, and its BEGIN IMMEDIATE):
-- the service: load the savings account, `savings.services.deposit(...)`, commit, as the
-  deposit view does (the view's form, template and audit row are not part of it);
+- the service: load the savings account (with what the deposit view loads with it),
+  `savings.services.deposit(...)`, commit, as the deposit view does (the view's form,
+  template and audit row are not part of it);
 - raw SQL: what `ledger.services.post_entry` writes for a deposit and nothing else: one
   journal_entry, its two journal_lines, the conditional UPDATE of the savings sub-ledger
   balance, the two account_balance UPDATEs and, where the schema has them (period_total,
@@ -36,6 +37,7 @@ from coop_app.i18n import local_today
 from coop_app.ledger.models import Account, Unit
 from coop_app.members.models import Member, MemberStatus
 from coop_app.savings.models import SavingsAccount, SavingsKind, SavingsProduct
+from coop_app.savings.queries import FOR_MONEY
 from coop_app.savings.services import deposit
 
 AMOUNT = 25_000
@@ -101,7 +103,7 @@ def plan(count: int) -> list[dict]:
 
 def by_service(target: dict, *, key: str, user: User) -> None:
     today = local_today()
-    account = db.session.get(SavingsAccount, target["account_id"])
+    account = db.session.get(SavingsAccount, target["account_id"], options=FOR_MONEY)
     deposit(account, amount=AMOUNT, on=today, today=today, by=user, key=key)
     db.session.commit()
 

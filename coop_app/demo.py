@@ -78,15 +78,11 @@ def seed_demo(*, seed: int, size: DemoSize | None = None) -> dict[str, str]:
     return logins
 
 
-#: SQLite's page cache while a district is written, in KiB (its default is 2 MB).
-DISTRICT_CACHE_KIB = 256 * 1024
-
-
 @contextmanager
 def _no_cycle_collection():
     """Python's cycle collector paused while a district is planned: millions of short-lived
     objects (lines, entries) made it rescan the long-lived ones (the batch's plan, the
-    session's objects) over and over, for a quarter of the time. They are freed by
+    session's objects) over and over: a third of the time went there. They are freed by
     reference counting all the same; what cycles there are wait for the end."""
     enabled = gc.isenabled()
     gc.disable()
@@ -95,6 +91,10 @@ def _no_cycle_collection():
     finally:
         if enabled:
             gc.enable()
+
+
+#: SQLite's page cache while a district is written, in KiB (its default is 2 MB).
+DISTRICT_CACHE_KIB = 256 * 1024
 
 
 @contextmanager

@@ -142,13 +142,14 @@ def _line_rows(ids: list[int], entries: list[BulkEntry], resolved: list) -> tupl
     """The lines' rows, and the day totals they add to (see `totals`), in one pass."""
     rows, deltas = [], defaultdict(int)
     for entry_id, entry, lines in zip(ids, entries, resolved, strict=True):
-        entry_unit = Unit(entry.unit).value
+        entry_unit, day = Unit(entry.unit).value, entry.on
         for line, account in lines:
             unit = Unit(line.unit).value if line.unit else entry_unit
+            account_id, amount = account.id, signed(line)
             rows.append(
                 {
                     "entry_id": entry_id,
-                    "account_id": account.id,
+                    "account_id": account_id,
                     "unit": unit,
                     "side": line.side.value,
                     "amount": line.amount,
@@ -156,5 +157,5 @@ def _line_rows(ids: list[int], entries: list[BulkEntry], resolved: list) -> tupl
                     "subaccount": line.subaccount,
                 }
             )
-            deltas[(account.id, unit, entry.on)] += signed(line)
+            deltas[(account_id, unit, day)] += amount
     return rows, deltas

@@ -88,7 +88,12 @@ def month_start(day: date) -> date:
 
 
 def is_locked(day: date) -> bool:
-    return db.session.get(PeriodLock, month_start(day)) is not None
+    return db.session.execute(_LOCKED, {"month": month_start(day)}).first() is not None
+
+
+#: Whether a month is closed: asked by every posting, so a prepared Core query (the ORM's
+#: look-up by key cost more than the rest of the check).
+_LOCKED = sa.select(sa.literal(1)).where(PeriodLock.__table__.c.month == sa.bindparam("month"))
 
 
 def _check_amount(amount) -> None:
@@ -158,10 +163,6 @@ def post_entry(
     """
     resolved = resolve_lines(lines)
     check_open(on)
-    if db.session.execute(
-        sa.select(JournalEntry.id).where(JournalEntry.idempotency_key == key)
-    ).first():
-        raise PostingError(_("This transaction has already been recorded."))
     entry = JournalEntry(
         entry_date=on,
         description=" ".join(description.split())[:255],
@@ -173,30 +174,36 @@ def post_entry(
         reason=reason,
         created_by_id=by.id if by else None,
     )
+    entry_unit = Unit(unit).value
     with db.session.begin_nested():
         db.session.add(entry)
-        _flush_entry()
-        db.session.add_all(
-            JournalLine(
-                entry_id=entry.id,
-                account_id=account.id,
-                unit=Unit(line.unit or unit).value,
-                side=line.side.value,
-                amount=line.amount,
-                member_id=line.member_id,
-                subaccount=line.subaccount,
-            )
+        _flush_entry()  # a key (or a reversal) already recorded is refused here
+        rows = [
+            {
+                "entry_id": entry.id,
+                "account_id": account.id,
+                "unit": Unit(line.unit).value if line.unit else entry_unit,
+                "side": line.side.value,
+                "amount": line.amount,
+                "member_id": line.member_id,
+                "subaccount": line.subaccount,
+            }
             for line, account in resolved
-        )
+        ]
+        db.session.execute(_INSERT_LINES, rows)
         move_balances([(account, line) for line, account in resolved])
         add_to_totals(
             deltas_of(
-                (account.id, Unit(line.unit or unit).value, on, signed(line))
-                for line, account in resolved
+                (row["account_id"], row["unit"], on, signed(line))
+                for row, (line, _account) in zip(rows, resolved, strict=True)
             )
         )
-        db.session.flush()
     return entry
+
+
+#: An entry's lines, written in one prepared INSERT rather than as ORM objects: nothing
+#: reads them back as objects while posting, and `entry.lines` loads them when asked.
+_INSERT_LINES = sa.insert(JournalLine.__table__)
 
 
 def signed(line: Line) -> int:
@@ -205,10 +212,12 @@ def signed(line: Line) -> int:
 
 
 def _flush_entry() -> None:
+    """Write the entry's row. The unique key (and the one reversal per entry) are checked
+    by the database here, also against another request's commit a moment ago, so no
+    separate look-up is made first."""
     try:
         db.session.flush()
     except sa.exc.IntegrityError:
-        # The same key or reversal committed by someone else a moment ago.
         raise PostingError(_("This transaction has already been recorded.")) from None
 
 
@@ -229,12 +238,12 @@ def move_balances(lines: Sequence[tuple[Account, Line]]) -> None:
     by_account: dict[int, int] = defaultdict(int)
     moving: dict[int, bool] = {}  # per account: whether its lines move their sub-accounts
     for account, line in lines:
-        amount = signed(line)
-        by_account[account.id] += amount
+        account_id, amount = account.id, signed(line)
+        by_account[account_id] += amount
         if line.subaccount:
-            if account.id not in moving:
-                moving[account.id] = moves_subledger(account)
-            if moving[account.id]:
+            if account_id not in moving:
+                moving[account_id] = moves_subledger(account)
+            if moving[account_id]:
                 by_subaccount[line.subaccount] += amount
     moves: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for name in sorted(by_subaccount):
@@ -242,13 +251,29 @@ def move_balances(lines: Sequence[tuple[Account, Line]]) -> None:
         moves[subledger.prefix].append((record_id, by_subaccount[name]))
     for prefix, records in moves.items():
         subledgers.SUBLEDGERS[prefix].apply(records)
-    for account_id in sorted(by_account):
-        if by_account[account_id]:
-            db.session.execute(
-                sa.update(AccountBalance)
-                .where(AccountBalance.account_id == account_id)
-                .values(balance=AccountBalance.balance + by_account[account_id])
+    moved = [
+        {"account": account_id, "delta": by_account[account_id]}
+        for account_id in sorted(by_account)
+        if by_account[account_id]
+    ]
+    if moved:
+        db.session.execute(_MOVE_ACCOUNT, moved)
+        for row in moved:
+            loaded = db.session.identity_map.get(
+                db.session.identity_key(AccountBalance, row["account"])
             )
+            if loaded is not None:
+                db.session.expire(loaded, ["balance"])
+
+
+_BALANCES = AccountBalance.__table__
+#: One account's cached balance moved, prepared once and run for each account an entry
+#: touches (an executemany).
+_MOVE_ACCOUNT = (
+    sa.update(_BALANCES)
+    .where(_BALANCES.c.account_id == sa.bindparam("account"))
+    .values(balance=_BALANCES.c.balance + sa.bindparam("delta"))
+)
 
 
 def reverse_entry(entry: JournalEntry, *, on: date, reason: str, by: User | None) -> JournalEntry:

@@ -36,15 +36,19 @@ def add_to_totals(deltas: Deltas) -> None:
         for (a, u, s, d), net in sorted(rows.items())
         if net
     ]
-    if not values:
-        return
-    insert = dialect_insert(db.session)(PeriodTotal)
-    db.session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["span", "starts_on", "account_id", "unit"],
-            set_={"net": PeriodTotal.net + insert.excluded.net},
-        ),
-        values,
+    if values:
+        db.session.execute(_upsert(dialect_insert(db.session)), values)
+
+
+@cache
+def _upsert(insert_of) -> sa.Insert:
+    """Add `net` to a total, creating it at the first line (built once per database kind;
+    on the table, not the ORM class, so that the ORM's bulk machinery stays out of it)."""
+    table = PeriodTotal.__table__
+    insert = insert_of(table)
+    return insert.on_conflict_do_update(
+        index_elements=["span", "starts_on", "account_id", "unit"],
+        set_={"net": table.c.net + insert.excluded.net},
     )
 
 

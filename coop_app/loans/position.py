@@ -179,6 +179,8 @@ def _penalty(state: InstallmentState, terms: PenaltyTerms, as_of: date) -> int:
     # Not late yet on `as_of` (e.g. an installment still to come): no day to count.
     history = state.history if first_day <= as_of else []
     for index, (since, unpaid) in enumerate(history):
+        if unpaid <= 0:
+            continue  # nothing owed over this stretch
         until = history[index + 1][0] if index + 1 < len(history) else None
         # The first entry is the due date itself; a payment changes the unpaid amount from
         # the next day on (the penalty of its own day was owed when it was made).
@@ -186,7 +188,7 @@ def _penalty(state: InstallmentState, terms: PenaltyTerms, as_of: date) -> int:
         last = min(until, as_of) if until else as_of
         end = last + timedelta(days=1)
         days = (end - start).days
-        if days <= 0 or unpaid <= 0:
+        if days <= 0:
             continue
         if terms.kind == PenaltyKind.FIXED:
             total += terms.per_day * days

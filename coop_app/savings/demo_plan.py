@@ -14,11 +14,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from coop_app.auth.models import User
+from coop_app.db import reserve_ids, utcnow
 from coop_app.extensions import db
 from coop_app.ledger.bulk import BulkEntry
 from coop_app.ledger.models import Side, Unit
@@ -68,6 +70,13 @@ class Move:
     key: str
 
 
+class Sheet(NamedTuple):
+    """A submitted collection sheet (its CollectionBatch row): what its entries name."""
+
+    id: int
+    collected_on: date
+
+
 class Plan:
     """Every member's planned savings history; `numbers` (of the keys) and `batches` (the
     sheets submitted so far) may be shared by several plans, e.g. one per batch of members."""
@@ -78,7 +87,7 @@ class Plan:
         days: dict[tuple[int, date], date],
         *,
         numbers: Iterator[int] | None = None,
-        batches: dict[tuple[int, date], CollectionBatch] | None = None,
+        batches: dict[tuple[int, date], Sheet] | None = None,
     ):
         self.rng, self.days = rng, days
         self.moves: list[Move] = []
@@ -203,14 +212,11 @@ class Plan:
         groups = {
             group.id: group for group in db.session.execute(sa.select(VillageGroup)).scalars()
         }
-        batches = [
-            (self._batch(group_id, month, staff), groups[group_id], paying)
-            for (group_id, month), paying in sorted(
-                self.sheets.items(), key=lambda item: (self.days[item[0]], item[0])
-            )
-        ]
-        db.session.flush()
-        for batch, group, paying in batches:
+        collected = sorted(self.sheets, key=lambda sheet: (self.days[sheet], sheet))
+        self._submit([sheet for sheet in collected if sheet not in self.batches], staff)
+        for group_id, month in collected:
+            batch, group = self.batches[(group_id, month)], groups[group_id]
+            paying = self.sheets[(group_id, month)]
             for member_id in sorted(paying):
                 saver = self.members[member_id]
                 entry = _sheet_row(batch, group, saver, paying[member_id], staff, texts)
@@ -218,18 +224,28 @@ class Plan:
         rows.sort(key=lambda row: (row[0], row[1]))
         return [entry for _on, _kind, entry in rows]
 
-    def _batch(self, group_id: int, month: date, staff: User) -> CollectionBatch:
-        """The sheet of a group's month: the one submitted already, or a new one."""
-        if (group_id, month) not in self.batches:
-            batch = CollectionBatch(
-                group_id=group_id,
-                month=month,
-                collected_on=self.days[(group_id, month)],
-                created_by_id=staff.id,
-            )
-            db.session.add(batch)
-            self.batches[(group_id, month)] = batch
-        return self.batches[(group_id, month)]
+    def _submit(self, sheets: list[tuple[int, date]], staff: User) -> None:
+        """Record the sheets (group id, month) not submitted yet, in that order, as `collect`
+        records a sheet (a CollectionBatch row), all in one INSERT: a district has tens of
+        thousands of them, and the ORM inserts one row per statement."""
+        if not sheets:
+            return
+        table, now = CollectionBatch.__table__, utcnow()
+        ids = reserve_ids(db.session, table, len(sheets))
+        rows = [
+            {
+                "id": batch_id,
+                "group_id": group_id,
+                "month": month,
+                "collected_on": self.days[(group_id, month)],
+                "created_by_id": staff.id,
+                "created_at": now,
+            }
+            for batch_id, (group_id, month) in zip(ids, sheets, strict=True)
+        ]
+        db.session.execute(sa.insert(table), rows)
+        for row in rows:
+            self.batches[(row["group_id"], row["month"])] = Sheet(row["id"], row["collected_on"])
 
 
 def _texts() -> dict[str, str]:
@@ -264,7 +280,7 @@ def _counter(move: Move, saver: Saver, staff: User, texts: dict[str, str]) -> Bu
     )
 
 
-def _sheet_row(batch: CollectionBatch, group: VillageGroup, saver: Saver, amounts, staff, texts):
+def _sheet_row(batch: Sheet, group: VillageGroup, saver: Saver, amounts, staff, texts):
     """One member's row of a sheet, as `collection.collect` posts it."""
     member = saver.member
     lines = [

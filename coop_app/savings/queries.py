@@ -5,11 +5,19 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from coop_app.extensions import db
 from coop_app.ledger.models import JournalEntry, JournalLine, Side
 from coop_app.members.models import Member, MemberStatus, Village
 from coop_app.savings.models import SavingsAccount, SavingsKind, SavingsProduct
+
+#: What a deposit or a withdrawal reads besides the savings account (is the member active,
+#: which ledger account is the product's), loaded with it in one query.
+FOR_MONEY = (
+    joinedload(SavingsAccount.member),
+    joinedload(SavingsAccount.product).joinedload(SavingsProduct.account),
+)
 
 _CREDIT_POSITIVE = sa.case(
     (JournalLine.side == Side.CREDIT.value, JournalLine.amount), else_=-JournalLine.amount

@@ -45,8 +45,8 @@ def _own_or_404(member_id: int) -> None:
             abort(404)
 
 
-def _account_or_404(account_id: int) -> SavingsAccount:
-    account = db.get_or_404(SavingsAccount, account_id)
+def _account_or_404(account_id: int, *, options=()) -> SavingsAccount:
+    account = db.get_or_404(SavingsAccount, account_id, options=options)
     _own_or_404(account.member_id)
     return account
 
@@ -107,13 +107,15 @@ def _money_view(account: SavingsAccount, move, title: str):
 @bp.route("/accounts/<int:account_id>/deposit", methods=["GET", "POST"])
 @allow(A, T)
 def deposit(account_id: int):
-    return _money_view(_account_or_404(account_id), services.deposit, _("Deposit"))
+    account = _account_or_404(account_id, options=queries.FOR_MONEY)
+    return _money_view(account, services.deposit, _("Deposit"))
 
 
 @bp.route("/accounts/<int:account_id>/withdraw", methods=["GET", "POST"])
 @allow(A, T)
 def withdraw(account_id: int):
-    return _money_view(_account_or_404(account_id), services.withdraw, _("Withdrawal"))
+    account = _account_or_404(account_id, options=queries.FOR_MONEY)
+    return _money_view(account, services.withdraw, _("Withdrawal"))
 
 
 @bp.get("/receipts/<int:entry_id>")
