@@ -119,18 +119,7 @@ class Run:
 
 def build_datasets(run: Run) -> tuple[datasets.Dataset | None, datasets.Dataset | None]:
     args = run.args
-    full_name = f"{datasets.PREFIX}_{args.years}y"
-    full = run.step(
-        f"seeding {full_name}: {args.members} members, {args.years} years",
-        lambda: datasets.build(
-            run.server,
-            full_name,
-            members=args.members,
-            years=args.years,
-            seed=args.seed,
-            sample=args.sample,
-        ),
-    )
+    full = _seed(run, args.years, verify=True)
     if full is not None:
         run.figures["seed_seconds"] = full.seed_seconds
         run.figures["verify_books_seconds"] = full.verify_books_seconds
@@ -140,19 +129,8 @@ def build_datasets(run: Run) -> tuple[datasets.Dataset | None, datasets.Dataset 
             "seconds": full.seed_seconds,
             "journal_entries": full.counts.get("journal_entries"),
         }
-    one_year_name = f"{datasets.PREFIX}_1y"
-    one_year = run.step(
-        f"seeding {one_year_name}: {args.members} members, 1 year",
-        lambda: datasets.build(
-            run.server,
-            one_year_name,
-            members=args.members,
-            years=1,
-            seed=args.seed,
-            sample=args.sample,
-            verify=False,  # only the main dataset's verify-books is a figure
-        ),
-    )
+    # Only the main dataset's verify-books is a figure.
+    one_year = _seed(run, 1, verify=False)
     for key, dataset in (("full", full), ("one_year", one_year)):
         if dataset is not None:
             run.datasets[key] = {
@@ -166,6 +144,24 @@ def build_datasets(run: Run) -> tuple[datasets.Dataset | None, datasets.Dataset 
                 **dataset.counts,
             }
     return full, one_year
+
+
+def _seed(run: Run, years: int, *, verify: bool) -> datasets.Dataset | None:
+    """Seed the dataset of `years` years in its own database (None if the step failed)."""
+    args = run.args
+    name = f"{datasets.PREFIX}_{years}y"
+    return run.step(
+        f"seeding {name}: {args.members} members, {years} year{'s' if years > 1 else ''}",
+        lambda: datasets.build(
+            run.server,
+            name,
+            members=args.members,
+            years=years,
+            seed=args.seed,
+            sample=args.sample,
+            verify=verify,
+        ),
+    )
 
 
 def measure_pages(run: Run, full, one_year) -> None:

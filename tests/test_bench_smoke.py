@@ -19,6 +19,8 @@ from benchmarks.load import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("member", "collection_sheet", "trial_balance")
+#: The figures issue 6 asks for, written out here rather than imported from
+#: benchmarks.report: a figure the harness stopped writing must fail this test.
 FIGURES = (
     "posting_ratio",
     *(f"page_ratio.{page}" for page in PAGES),

@@ -241,9 +241,37 @@ def _lifecycle(rng: random.Random, member: Member, staff: User, status: MemberSt
         on = between(rng, member.status_date + timedelta(days=180), DEMO_TODAY)
 
 
+def member_data(
+    rng: random.Random,
+    registry: Registry,
+    village_plan,
+    *,
+    sex: Sex,
+    birth: date,
+    name: str | None,
+    joins: tuple[date, date],
+) -> MemberData:
+    """A demo member's registration: a NIK of the village's district, a name (or `name`),
+    a group of the village, a join date between `joins`, an address, a phone and an heir.
+    Shared by the demo and the district seed, which draw these in the same order."""
+    village, code, groups = village_plan
+    heir_sex = Sex.MALE if sex == Sex.FEMALE and rng.random() < 0.6 else Sex.FEMALE
+    return MemberData(
+        nik=registry.nik(code, sex, birth),
+        name=name or registry.name(sex),
+        sex=sex.value,
+        birth_date=birth,
+        village_id=village.id,
+        group_id=rng.choice(groups).id,
+        join_date=between(rng, *joins),
+        address=f"RT {rng.randint(1, 8):02d}/RW {rng.randint(1, 6):02d}, Desa {village.name}",
+        phone=registry.phone(),
+        heir=f"{rng.choice(MEN if heir_sex == Sex.MALE else WOMEN)} {rng.choice(MEN_LAST)}",
+    )
+
+
 def _member(rng, registry, staff, village_plan, *, name: str | None = None, story=None) -> Member:
     """Register one member with their whole story (status, consent, profile)."""
-    village, code, groups = village_plan
     sex = Sex.FEMALE if name or rng.random() < 0.8 else Sex.MALE
     birth = between(rng, date(1965, 1, 1), date(2000, 12, 31))
     migrant = story if story is not None else rng.random() < 0.75
@@ -254,18 +282,8 @@ def _member(rng, registry, staff, village_plan, *, name: str | None = None, stor
         earliest = max(earliest, placements[-1].end + timedelta(days=30))
     if status == MemberStatus.CANDIDATE:
         earliest = max(earliest, date(2025, 7, 1))
-    heir_sex = Sex.MALE if sex == Sex.FEMALE and rng.random() < 0.6 else Sex.FEMALE
-    data = MemberData(
-        nik=registry.nik(code, sex, birth),
-        name=name or registry.name(sex),
-        sex=sex.value,
-        birth_date=birth,
-        village_id=village.id,
-        group_id=rng.choice(groups).id,
-        join_date=between(rng, earliest, LAST_JOIN),
-        address=f"RT {rng.randint(1, 8):02d}/RW {rng.randint(1, 6):02d}, Desa {village.name}",
-        phone=registry.phone(),
-        heir=f"{rng.choice(MEN if heir_sex == Sex.MALE else WOMEN)} {rng.choice(MEN_LAST)}",
+    data = member_data(
+        rng, registry, village_plan, sex=sex, birth=birth, name=name, joins=(earliest, LAST_JOIN)
     )
     member = services.register_member(data, today=DEMO_TODAY, by=staff)
     if migrant:

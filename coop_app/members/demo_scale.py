@@ -23,19 +23,16 @@ from coop_app.members.demo import (
     EXIT_REASONS,
     LOGIN_MEMBER_NAME,
     LOGIN_USERNAME,
-    MEN,
-    MEN_LAST,
     STATUS_WEIGHTS,
-    WOMEN,
     Registry,
     add_villages,
     between,
     demo_staff,
+    member_data,
     placements_abroad,
     weighted,
 )
 from coop_app.members.models import Member, MemberStatus, Sex, VillageGroup
-from coop_app.members.validation import MemberData
 
 #: Members registered per batch (the registry's checks and inserts run per batch).
 CHUNK = 1_000
@@ -98,7 +95,6 @@ def _link_login(member_id: int) -> None:
 
 def _story(rng: random.Random, registry: Registry, village_plan, window: _Window, *, name=None):
     """One member's registration, lifecycle and migrant profile, as the demo tells them."""
-    village, code, groups = village_plan
     sex = Sex.FEMALE if name or rng.random() < 0.8 else Sex.MALE
     birth = between(rng, date(1965, 1, 1), date(2000, 12, 31))
     migrant = True if name else rng.random() < 0.75
@@ -108,24 +104,12 @@ def _story(rng: random.Random, registry: Registry, village_plan, window: _Window
     if placements:
         earliest = max(earliest, placements[-1].end + timedelta(days=30))
     if status == MemberStatus.CANDIDATE:
-        joined = between(rng, max(earliest, window.candidates), HISTORY_END)
+        joins = (max(earliest, window.candidates), HISTORY_END)
     else:
-        joined = between(rng, earliest, window.last)
-    heir_sex = Sex.MALE if sex == Sex.FEMALE and rng.random() < 0.6 else Sex.FEMALE
-    data = MemberData(
-        nik=registry.nik(code, sex, birth),
-        name=name or registry.name(sex),
-        sex=sex.value,
-        birth_date=birth,
-        village_id=village.id,
-        group_id=rng.choice(groups).id,
-        join_date=joined,
-        address=f"RT {rng.randint(1, 8):02d}/RW {rng.randint(1, 6):02d}, Desa {village.name}",
-        phone=registry.phone(),
-        heir=f"{rng.choice(MEN if heir_sex == Sex.MALE else WOMEN)} {rng.choice(MEN_LAST)}",
-    )
-    steps = _lifecycle(rng, joined, status)
-    profile = _profile(rng, joined, placements) if migrant else None
+        joins = (earliest, window.last)
+    data = member_data(rng, registry, village_plan, sex=sex, birth=birth, name=name, joins=joins)
+    steps = _lifecycle(rng, data.join_date, status)
+    profile = _profile(rng, data.join_date, placements) if migrant else None
     return NewMember(data, steps, profile)
 
 
