@@ -132,6 +132,7 @@ def _entry_page(found: JournalEntry, form: ReverseForm, status: int = 200):
         entry=found,
         form=form,
         reversal=queries.reversal_of(found),
+        refused=services.reversal_refused(found),
         reversed_entry=db.session.get(JournalEntry, found.reverses_id)
         if found.reverses_id
         else None,

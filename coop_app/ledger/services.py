@@ -289,6 +289,7 @@ def reverse_entry(entry: JournalEntry, *, on: date, reason: str, by: User | None
         raise PostingError(_("This entry has already been reversed."))
     if on < entry.entry_date:
         raise PostingError(_("A reversal cannot be dated before the entry it reverses."))
+    _check_records_allow(entry)
     mirror = {Side.DEBIT: Side.CREDIT, Side.CREDIT: Side.DEBIT}
     lines = [
         Line(
@@ -315,6 +316,31 @@ def reverse_entry(entry: JournalEntry, *, on: date, reason: str, by: User | None
     )
     audit.note(entity=f"journal_entry:{entry.id}", detail=f"reversed by {reversal.id}")
     return reversal
+
+
+def reversal_refused(entry: JournalEntry) -> str | None:
+    """Why the records `entry` names refuse its reversal, or None: the entry's page says
+    so in place of the reversal form."""
+    try:
+        _check_records_allow(entry)
+    except DomainError as error:
+        return error.message
+    return None
+
+
+def _check_records_allow(entry: JournalEntry) -> None:
+    """Let the sub-ledger of each record the entry names refuse its reversal: the mirror
+    lines move the cached balances back, but a record may also hold what the entry did
+    (a loan paid out, closed or written off), which a reversal from the books cannot undo."""
+    named: dict[str, set[int]] = defaultdict(set)
+    for line in entry.lines:
+        if line.subaccount:
+            subledger, record_id = subledgers.split(line.subaccount)
+            named[subledger.prefix].add(record_id)
+    for prefix in sorted(named):
+        check = subledgers.SUBLEDGERS[prefix].check_reversal
+        if check is not None:
+            check(entry, sorted(named[prefix]))
 
 
 def lock_period(month: date, *, today: date, by: User | None) -> PeriodLock:

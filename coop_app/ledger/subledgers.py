@@ -20,6 +20,10 @@ class Subledger:
     verify: Callable[[], list[str]]
     #: The total of the cached balances, for the control totals of a backup.
     total: Callable[[], int]
+    #: check_reversal(entry, [record id, ...]): raise DomainError if reversing `entry`
+    #: would leave the records it names out of step with their lines (e.g. a loan whose
+    #: status the entry changed); None if every reversal the balances allow is fine.
+    check_reversal: Callable[[object, list[int]], None] | None = None
 
 
 SUBLEDGERS: dict[str, Subledger] = {}

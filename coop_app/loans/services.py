@@ -39,6 +39,8 @@ from coop_app.savings.queries import arrears_of, balances_as_of
 from coop_app.savings.services import EXIT_OFFSETS, EXIT_SETTLED, Owed
 
 SUBLEDGER = "loan"
+#: The source of a loan's payout entry.
+DISBURSEMENT = "loans.disbursement"
 #: Loans that still count against the "at most K open loans" rule.
 OPEN = (LoanStatus.APPLIED.value, LoanStatus.APPROVED.value, LoanStatus.ACTIVE.value)
 
@@ -106,7 +108,44 @@ def _total() -> int:
     return int(total.scalar_one())
 
 
-subledgers.register(subledgers.Subledger(SUBLEDGER, _apply, _verify, _total))
+def _check_reversal(entry: JournalEntry, loan_ids: list[int]) -> None:
+    """Refuse to reverse, from the books, an entry whose effect on a loan is more than its
+    balance: the payout (the loan would stay running with nothing lent), and any entry of a
+    loan that is closed or written off (it would owe money again while its status says it
+    is finished). A running loan's repayments can be reversed: its position leaves a
+    reversed payment out."""
+    loans = db.session.execute(sa.select(Loan).where(Loan.id.in_(loan_ids)).order_by(Loan.id))
+    for loan in loans.scalars():
+        if entry.source == DISBURSEMENT:
+            raise LoanError(
+                _(
+                    "This entry paid out loan %(number)s. A payout cannot be reversed from the "
+                    "books: the loan would keep running with nothing lent. If the money came "
+                    "back, record it on the loan's page as a payoff.",
+                    number=loan.number,
+                )
+            )
+        if loan.status == LoanStatus.CLOSED:
+            raise LoanError(
+                _(
+                    "Loan %(number)s is closed: reversing this entry would leave a closed loan "
+                    "owing money, so its entries stay as they are.",
+                    number=loan.number,
+                )
+            )
+        if loan.status == LoanStatus.WRITTEN_OFF:
+            raise LoanError(
+                _(
+                    "Loan %(number)s is written off: reversing this entry would leave a "
+                    "written-off loan owing money, so its entries stay as they are.",
+                    number=loan.number,
+                )
+            )
+
+
+subledgers.register(
+    subledgers.Subledger(SUBLEDGER, _apply, _verify, _total, check_reversal=_check_reversal)
+)
 
 
 # --- applications ---------------------------------------------------------------------------
@@ -355,7 +394,7 @@ def disburse_loan(
         ),
         unit=Unit.SAVINGS_LOANS,
         lines=disbursement_lines(loan, loan.product),
-        source="loans.disbursement",
+        source=DISBURSEMENT,
         source_ref=loan.number,
         key=key,
         by=by,
