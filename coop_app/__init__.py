@@ -7,7 +7,7 @@ from flask import Flask
 from coop_app import db as database
 from coop_app import errors, i18n, navigation, security
 from coop_app.auth import access, audit, sessions
-from coop_app.config import build_config
+from coop_app.config import build_config, engine_options
 from coop_app.extensions import bootstrap, csrf, db, limiter, migrate
 
 MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
@@ -41,6 +41,9 @@ def configure(app: Flask, overrides: dict) -> None:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(build_config(app.instance_path, secret_key=overrides.get("SECRET_KEY")))
     app.config.update(overrides)
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    )
 
 
 def register_extensions(app: Flask) -> None:

@@ -45,6 +45,13 @@ def database_url(url: str) -> str:
     return url
 
 
+def engine_options(url: str) -> dict:
+    """A PostgreSQL connection may be dropped by the server (a restart) while it waits in the
+    pool, so it is checked before use; a SQLite file has no server, and the check would be
+    one more statement on every request."""
+    return {"pool_pre_ping": True} if url.startswith("postgresql") else {}
+
+
 def build_config(instance_path: str, *, secret_key: str | None = None) -> dict:
     """Build the app's configuration from the environment (never at import time)."""
     instance = Path(instance_path)
@@ -56,7 +63,6 @@ def build_config(instance_path: str, *, secret_key: str | None = None) -> dict:
         "COOP_NAME": os.environ.get("COOP_NAME", "Koperasi Purna Migran Sejahtera"),
         "SECRET_KEY": _secret_key(instance, production, secret_key),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL", default_db)),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
