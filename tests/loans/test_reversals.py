@@ -58,7 +58,7 @@ def test_a_payout_is_not_reversed_from_the_books(borrower, flat, treasurer, boar
     refused(payout_of(loan), loan, f"paid out loan {loan.number}")
 
 
-def test_the_entries_of_a_closed_or_written_off_loan_stay(borrower, flat, treasurer, board):
+def test_the_entries_of_a_closed_loan_stay(borrower, flat, treasurer, board):
     loan = running_loan(borrower, flat, treasurer, board)
     repayment = repay(loan, 1_180_000, date(2026, 3, 5), treasurer)
     payoff = services.pay_off_loan(
