@@ -74,7 +74,7 @@ class Run:
     def __init__(self, args: argparse.Namespace, server: datasets.Server):
         self.args, self.server = args, server
         self.figures = report.empty_figures()
-        self.absolute: dict = {"pages": {}, "history": {}}
+        self.absolute: dict = {"pages": {}, "floor": {}, "history": {}}
         self.datasets: dict = {}
         self.errors: list[str] = []
         self.warnings: list[str] = []
@@ -176,9 +176,13 @@ def measure_pages(run: Run, full, one_year) -> None:
         short = one_year and run.step(
             f"starting {one_year.name}", lambda: pages.start_app(stack, one_year, folder)
         )
+        floor = full and run.step(
+            "starting the floor's app", lambda: pages.start_floor(stack, full, folder)
+        )
         hello = hello and run.step("waiting for hello-world", lambda: pages.ready(hello))
         app = app and run.step(f"logging in to {full.name}", lambda: pages.ready(app))
         short = short and run.step(f"logging in to {one_year.name}", lambda: pages.ready(short))
+        floor = floor and run.step("logging in to the floor's app", lambda: pages.ready(floor))
         if hello is None:
             return
         before = run.step("hello-world", lambda: pages.measure(hello, HELLO, load))
@@ -191,6 +195,12 @@ def measure_pages(run: Run, full, one_year) -> None:
             if measured is not None:
                 results[page.name] = measured
                 absolute["pages"][page.name] = measured.as_dict() | {"paths": len(page.paths)}
+        for page in pages.FLOOR_PAGES if floor else []:
+            measured = run.step(
+                f"floor: {page.name}", lambda page=page: pages.measure(floor, page, load)
+            )
+            if measured is not None:
+                absolute["floor"][page.name] = measured.as_dict()
         if app and short:
             history = run.step(
                 f"member page of {full.name} and {one_year.name}, alternating",
@@ -215,6 +225,8 @@ def measure_pages(run: Run, full, one_year) -> None:
         "before": before.as_dict(),
         "after": after.as_dict(),
     }
+    for measured in absolute["floor"].values():
+        measured["ratio"] = measured["rps"] / hello_rps
     for name, result in results.items():
         run.figures["page_ratio"][name] = result.rps / hello_rps
         run.figures["p99_ms"][name] = result.p99_ms

@@ -61,6 +61,15 @@ def member_page(dataset: Dataset) -> Page:
     )
 
 
+#: What the floor's empty layout page shows of its own (so that a login form cannot pass).
+LAYOUT_MARKER = "bench-floor"
+#: The floor's pages (benchmarks.floor), each with what only it shows.
+FLOOR_PAGES = (
+    Page("logged_in_empty", ["/_bench/empty"], ["ok"]),
+    Page("layout_only", ["/_bench/layout"], [LAYOUT_MARKER]),
+)
+
+
 def app_pages(dataset: Dataset) -> list[Page]:
     return [
         member_page(dataset),
@@ -112,13 +121,20 @@ def start_hello(stack: ExitStack, folder: Path) -> Served:
     return Served("hello", server, folder)
 
 
-def start_app(stack: ExitStack, dataset: Dataset, folder: Path) -> Served:
-    """Start the app on `dataset` (`ready` waits for it and logs in)."""
-    log = folder / f"{dataset.name}-gunicorn.log"
-    server = stack.enter_context(
-        gunicorn("wsgi:app", env=dataset.env, log=log, ready_path="/health/")
-    )
-    return Served(dataset.name, server, folder, dataset)
+def start_app(
+    stack: ExitStack, dataset: Dataset, folder: Path, *, module: str = "wsgi:app", name: str = ""
+) -> Served:
+    """Start the app (or `module`, e.g. the floor's) on `dataset` (`ready` waits for it
+    and logs in)."""
+    name = name or dataset.name
+    log = folder / f"{name}-gunicorn.log"
+    server = stack.enter_context(gunicorn(module, env=dataset.env, log=log, ready_path="/health/"))
+    return Served(name, server, folder, dataset)
+
+
+def start_floor(stack: ExitStack, dataset: Dataset, folder: Path) -> Served:
+    """Start the floor's app (benchmarks.floor) on `dataset`."""
+    return start_app(stack, dataset, folder, module="benchmarks.floor:app", name="floor")
 
 
 def ready(served: Served) -> Served:

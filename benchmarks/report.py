@@ -53,6 +53,10 @@ FIGURES = (
 )
 
 
+#: The floor's pages (benchmarks.floor), in the order the report names them.
+FLOOR = ("logged_in_empty", "layout_only")
+
+
 def empty_figures() -> dict:
     figures = {name: None for name in FIGURES if "." not in name}
     figures["page_ratio"] = dict.fromkeys(PAGES)
@@ -177,6 +181,14 @@ def table(result: dict) -> str:
         lines.append(
             f"\nhello-world: {_rate(hello['before']['rps'])} req/s before the pages,"
             f" {_rate(hello['after']['rps'])} after (the baseline is their mean)"
+        )
+    floor = lookup(result["absolute"], "floor") or {}
+    if all("ratio" in floor.get(name, {}) for name in FLOOR):
+        empty, layout = (floor[name] for name in FLOOR)
+        lines.append(
+            "floor (no page can do better): a logged-in request that draws nothing"
+            f" {_rate(empty['rps'])} req/s (ratio {_number(empty['ratio'])}), an empty page"
+            f" in the layout {_rate(layout['rps'])} req/s (ratio {_number(layout['ratio'])})"
         )
     history = lookup(result["absolute"], "history.full.runs_rps")
     if history:

@@ -36,6 +36,8 @@ ABSOLUTE = (
     "posting.raw_deposits_per_s",
     "pages.hello.rps",
     *(f"pages.{page}.rps" for page in PAGES),
+    "floor.logged_in_empty.ratio",
+    "floor.layout_only.ratio",
     "history.full.rps",
     "history.one_year.rps",
     "export.app.cells_per_s",
