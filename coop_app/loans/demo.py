@@ -26,7 +26,7 @@ from coop_app.extensions import db
 from coop_app.ledger.bulk import BulkEntry, post_entries_bulk
 from coop_app.ledger.models import Unit
 from coop_app.ledger.services import debit
-from coop_app.loans import services
+from coop_app.loans import applications, services
 from coop_app.loans.demo_plan import CLOSED, PAYOFF, TERMS, loan_amount, plan_repayments
 from coop_app.loans.models import Loan, LoanProduct
 from coop_app.loans.position import Due, Split
@@ -176,7 +176,7 @@ class Lender:
         amount = TERMS[plan["code"]][1]
         try:
             for on in (plan["applied"], min(decided, HISTORY_END)):
-                services.check_eligible(
+                applications.check_eligible(
                     member, product, amount=amount, months=plan["months"], as_of=on
                 )
         except services.LoanError:
@@ -269,7 +269,7 @@ class Lender:
 
     def _can_apply(self, member: Member, code: str, months: int, on: date) -> bool:
         try:
-            services.check_eligible(
+            applications.check_eligible(
                 member, self.products[code], amount=TERMS[code][1], months=months, as_of=on
             )
         except services.LoanError:
@@ -278,7 +278,7 @@ class Lender:
 
     def _apply(self, member: Member, code: str, months: int, on: date) -> Loan:
         amount = loan_amount(self.rng, code)
-        return services.apply_for_loan(
+        return applications.apply_for_loan(
             member,
             self.products[code],
             amount=amount,
@@ -290,7 +290,7 @@ class Lender:
         )
 
     def _approve(self, loan: Loan, on: date) -> None:
-        services.approve_loan(
+        applications.approve_loan(
             loan,
             by=self.board,
             on=on,
@@ -300,7 +300,7 @@ class Lender:
         )
 
     def _reject(self, loan: Loan, on: date) -> None:
-        services.reject_loan(
+        applications.reject_loan(
             loan,
             by=self.board,
             on=on,

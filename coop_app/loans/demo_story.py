@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from coop_app.loans.applications import check_arrears, check_terms
 from coop_app.loans.bulk import LoanStory, Paid
 from coop_app.loans.demo import (
     APPROVAL_NOTES,
@@ -26,7 +27,7 @@ from coop_app.loans.models import EarlyPayoff, LoanProduct, LoanStatus, rate
 from coop_app.loans.position import Due, Payment, allocate, payoff, position
 from coop_app.loans.queries import terms_of
 from coop_app.loans.schedule import Method, build_schedule
-from coop_app.loans.services import LoanError, check_arrears, check_terms
+from coop_app.loans.services import LoanError
 from coop_app.members.demo import DEMO_TODAY
 from coop_app.savings.queries import arrears_of
 

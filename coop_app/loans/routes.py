@@ -16,6 +16,7 @@ from coop_app.i18n import local_today
 from coop_app.ledger import idempotency
 from coop_app.ledger.models import JournalEntry, JournalLine
 from coop_app.loans import (
+    applications,
     collection,  # noqa: F401  (adds the loans' columns to the savings collection sheet)
     forms,
     sections,  # noqa: F401  (adds the member page's loans section)
@@ -86,7 +87,7 @@ def apply(member_id: int):
     form = _application_form(member)
     if form.validate_on_submit():
         try:
-            loan = services.apply_for_loan(
+            loan = applications.apply_for_loan(
                 member,
                 db.session.get(LoanProduct, form.product_id.data),
                 amount=form.amount.data,
@@ -196,7 +197,7 @@ def approve(loan_id: int):
         loan,
         form,
         "decision",
-        lambda: services.approve_loan(
+        lambda: applications.approve_loan(
             loan,
             by=_user(),
             on=form.on.data,
@@ -217,7 +218,7 @@ def reject(loan_id: int):
         loan,
         form,
         "decision",
-        lambda: services.reject_loan(
+        lambda: applications.reject_loan(
             loan,
             by=_user(),
             on=form.on.data,

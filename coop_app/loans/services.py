@@ -1,5 +1,6 @@
-"""Writes of loans: apply, approve or reject (maker-checker), disburse, repay, pay off,
-reschedule, write off. Every movement of money is one journal entry through `post_entry`;
+"""Writes of loans' money: disburse, repay, pay off, reschedule, write off, settle at a
+member's exit (applications and decisions are in `applications`). Every movement of money
+is one journal entry through `post_entry`;
 the principal still owed is the "loan" sub-ledger, moved by a conditional UPDATE.
 Functions flush and never commit.
 """
@@ -33,16 +34,13 @@ from coop_app.loans.models import (
 from coop_app.loans.position import Split, allocate, payoff
 from coop_app.loans.queries import payments_of, position_of
 from coop_app.loans.schedule import Method, build_schedule
-from coop_app.members.models import Member, MemberStatus
+from coop_app.members.models import Member
 from coop_app.savings.models import SavingsAccount, SavingsKind, SavingsProduct
-from coop_app.savings.queries import arrears_of, balances_as_of
 from coop_app.savings.services import EXIT_OFFSETS, EXIT_SETTLED, Owed
 
 SUBLEDGER = "loan"
 #: The source of a loan's payout entry.
 DISBURSEMENT = "loans.disbursement"
-#: Loans that still count against the "at most K open loans" rule.
-OPEN = (LoanStatus.APPLIED.value, LoanStatus.APPROVED.value, LoanStatus.ACTIVE.value)
 
 
 class LoanError(DomainError):
@@ -148,129 +146,10 @@ subledgers.register(
 )
 
 
-# --- applications ---------------------------------------------------------------------------
+# --- claiming a loan for a transaction ------------------------------------------------------
 
 
-def _open_loans(member: Member, *, besides: Loan | None = None) -> int:
-    query = sa.select(sa.func.count(Loan.id)).where(
-        Loan.member_id == member.id, Loan.status.in_(OPEN)
-    )
-    if besides is not None and besides.id is not None:
-        query = query.where(Loan.id != besides.id)
-    return db.session.execute(query).scalar_one()
-
-
-def _arrears_months(member: Member, as_of: date) -> int:
-    account = db.session.execute(
-        sa.select(SavingsAccount)
-        .join(SavingsAccount.product)
-        .where(
-            SavingsAccount.member_id == member.id,
-            SavingsAccount.closed_on.is_(None),
-            SavingsProduct.kind == SavingsKind.MANDATORY.value,
-        )
-    ).scalar_one_or_none()
-    if account is None:
-        return 0
-    paid = balances_as_of([account.id], as_of)[account.id]
-    return arrears_of(account, paid=paid, as_of=as_of).months
-
-
-def check_eligible(
-    member: Member,
-    product: LoanProduct,
-    *,
-    amount: int,
-    months: int,
-    as_of: date,
-    loan: Loan | None = None,
-) -> None:
-    """The product's terms and the bylaws' eligibility, or LoanError saying which fails."""
-    check_terms(member, product, amount=amount, months=months)
-    check_arrears(product, _arrears_months(member, as_of))
-    if _open_loans(member, besides=loan) >= product.max_open_loans:
-        raise LoanError(
-            _(
-                "The member already has %(n)d open loan(s); this product allows %(max)d.",
-                n=_open_loans(member, besides=loan),
-                max=product.max_open_loans,
-            )
-        )
-
-
-def check_terms(member: Member, product: LoanProduct, *, amount: int, months: int) -> None:
-    """Who may borrow and on what terms: an active member, a product still offered, a tenor
-    in its range, an amount up to its ceiling."""
-    if member.status != MemberStatus.ACTIVE:
-        raise LoanError(_("Only active members can borrow."))
-    if not product.active:
-        raise LoanError(_("This loan product is no longer offered."))
-    if not product.min_months <= months <= product.max_months:
-        raise LoanError(
-            _(
-                "The tenor must be %(min)d to %(max)d months.",
-                min=product.min_months,
-                max=product.max_months,
-            )
-        )
-    if amount > product.ceiling:
-        raise LoanError(
-            _("The most this product lends is %(max)s.", max=format_rupiah(product.ceiling))
-        )
-
-
-def check_arrears(product: LoanProduct, behind: int) -> None:
-    """The bylaws' most months of mandatory-savings arrears (`behind`) for a loan."""
-    if behind > product.max_arrears_months:
-        raise LoanError(
-            _(
-                "The member is %(n)d months behind with mandatory savings; at most %(max)d "
-                "are allowed for a loan.",
-                n=behind,
-                max=product.max_arrears_months,
-            )
-        )
-
-
-def apply_for_loan(
-    member: Member,
-    product: LoanProduct,
-    *,
-    amount: int,
-    months: int,
-    purpose: str,
-    on: date,
-    today: date,
-    by: User,
-) -> Loan:
-    """Record an application (the treasurer); a board member decides on it."""
-    purpose = " ".join((purpose or "").split())
-    if len(purpose) < 3:
-        raise LoanError(_("Write what the loan is for."))
-    if on > today:
-        raise LoanError(_("The date cannot be in the future."))
-    check_eligible(member, product, amount=amount, months=months, as_of=on)
-    loan = Loan(
-        member_id=member.id,
-        product_id=product.id,
-        purpose=purpose[:255],
-        principal=amount,
-        months=months,
-        method=product.method,
-        rate_ppm=product.rate_ppm,
-        rounding=product.rounding,
-        status=LoanStatus.APPLIED.value,
-        applied_on=on,
-        recorded_by_id=by.id,
-        outstanding=0,
-    )
-    db.session.add(loan)
-    db.session.flush()
-    audit.note(entity=f"loan:{loan.id}", detail=f"applied {amount} x {months}")
-    return loan
-
-
-def _check_version(loan: Loan, expected_version) -> None:
+def check_version(loan: Loan, expected_version) -> None:
     """Refuse a stale form; then claim the loan for this transaction.
 
     The conditional UPDATE is the transaction's first write on the loan: a second
@@ -288,46 +167,12 @@ def _check_version(loan: Loan, expected_version) -> None:
     db.session.expire(loan)
 
 
-def _flush() -> None:
+def flush_loan() -> None:
+    """Write the loan's changes; a row changed meanwhile is a stale form (StaleEditError)."""
     try:
         db.session.flush()
     except StaleDataError:
         raise StaleEditError() from None
-
-
-def _decide(loan: Loan, *, by: User, on: date, today: date, note: str, expected_version) -> None:
-    if by.role != Role.ADMIN:
-        raise LoanError(_("Only the board approves or rejects loans."))
-    _check_version(loan, expected_version)
-    if loan.status != LoanStatus.APPLIED:
-        raise LoanError(_("This application has already been decided."))
-    if loan.recorded_by_id == by.id:
-        raise LoanError(_("You recorded this application; another board member must decide on it."))
-    if not loan.applied_on <= on <= today:
-        raise LoanError(_("The decision date must be between the application and today."))
-    loan.decided_by_id, loan.decided_on = by.id, on
-    loan.decision_note = " ".join((note or "").split())[:255] or None
-
-
-def approve_loan(loan: Loan, *, by: User, on: date, today: date, note: str, expected_version):
-    """Approve an application (maker-checker: never by the one who recorded it)."""
-    _decide(loan, by=by, on=on, today=today, note=note, expected_version=expected_version)
-    check_eligible(
-        loan.member, loan.product, amount=loan.principal, months=loan.months, as_of=on, loan=loan
-    )
-    loan.status = LoanStatus.APPROVED.value
-    _flush()
-    audit.note(entity=f"loan:{loan.id}", detail="approved")
-
-
-def reject_loan(loan: Loan, *, by: User, on: date, today: date, note: str, expected_version):
-    """Reject an application, saying why; nothing is posted."""
-    if len(" ".join((note or "").split())) < 3:
-        raise LoanError(_("Write why the application is rejected."))
-    _decide(loan, by=by, on=on, today=today, note=note, expected_version=expected_version)
-    loan.status = LoanStatus.REJECTED.value
-    _flush()
-    audit.note(entity=f"loan:{loan.id}", detail="rejected")
 
 
 # --- disbursement ---------------------------------------------------------------------------
@@ -381,7 +226,7 @@ def disburse_loan(
 ) -> JournalEntry:
     """Pay an approved loan out: the loan, its admin fee and any savings deducted are each
     their own line; the schedule is built from the day of payment and stored."""
-    _check_version(loan, expected_version)
+    check_version(loan, expected_version)
     if loan.status != LoanStatus.APPROVED:
         raise LoanError(_("Only an approved loan can be disbursed."))
     _check_day(loan, on, today, loan.decided_on)
@@ -412,7 +257,7 @@ def disburse_loan(
         )
     )
     loan.status, loan.disbursed_on = LoanStatus.ACTIVE.value, on
-    _flush()
+    flush_loan()
     audit.note(entity=f"loan:{loan.id}", detail=f"disbursed entry {entry.id}")
     return entry
 
@@ -534,7 +379,7 @@ def take_repayment(loan: Loan, *, amount: int, on: date, today: date, expected_v
     payment on the same version waits, then is refused), check it takes a payment on `on`,
     and split `amount` by the product's order; an excess the product refuses is refused.
     Posts nothing: the caller posts `repayment_lines` and then `close_if_paid_up`."""
-    _check_version(loan, expected_version)
+    check_version(loan, expected_version)
     _active(loan)
     _check_day(loan, on, today, loan.disbursed_on)
     _check_no_later_repayment(loan, on)
@@ -566,7 +411,7 @@ def pay_off_loan(
     loan: Loan, *, on: date, today: date, by: User, key: str, expected_version
 ) -> JournalEntry:
     """Close the loan early: what is due, the principal, and the rule's interest."""
-    _check_version(loan, expected_version)
+    check_version(loan, expected_version)
     _active(loan)
     _check_day(loan, on, today, loan.disbursed_on)
     entry = _post_payment(
@@ -579,7 +424,7 @@ def pay_off_loan(
 
 def _close(loan: Loan, on: date) -> None:
     loan.status, loan.closed_on = LoanStatus.CLOSED.value, on
-    _flush()
+    flush_loan()
 
 
 # --- the board's measures -------------------------------------------------------------------
@@ -614,7 +459,7 @@ def reschedule_loan(
     """
     _board(by)
     reason = _reason(reason)
-    _check_version(loan, expected_version)
+    check_version(loan, expected_version)
     _active(loan)
     _check_day(loan, on, today, loan.disbursed_on)
     if not 1 <= months <= 360:
@@ -636,7 +481,7 @@ def reschedule_loan(
             by_id=by.id,
         )
     )
-    _flush()
+    flush_loan()
     audit.note(entity=f"loan:{loan.id}", detail=f"rescheduled {owed} x {months}: {reason}")
 
 
@@ -646,7 +491,7 @@ def write_off_loan(
     """Write the principal still owed off as a loss (the board, with a reason)."""
     _board(by)
     reason = _reason(reason)
-    _check_version(loan, expected_version)
+    check_version(loan, expected_version)
     _active(loan)
     _check_day(loan, on, today, loan.disbursed_on)
     db.session.refresh(loan, ["outstanding"])
@@ -671,7 +516,7 @@ def write_off_loan(
         LoanEvent(loan_id=loan.id, kind="written_off", on=on, reason=reason, by_id=by.id)
     )
     loan.status, loan.closed_on = LoanStatus.WRITTEN_OFF.value, on
-    _flush()
+    flush_loan()
     audit.note(entity=f"loan:{loan.id}", detail=f"written off: {reason}")
     return entry
 

@@ -12,6 +12,7 @@ from coop_app.auth.models import User
 from coop_app.extensions import db
 from coop_app.i18n import local_today
 from coop_app.ledger.models import JournalEntry
+from coop_app.loans import applications
 from coop_app.loans import services as loans
 from coop_app.loans.models import Loan, LoanStatus
 from coop_app.loans.products import add_loan_product
@@ -121,7 +122,7 @@ def late_loan(live, members):
         wartini = db.session.execute(sa.select(Member).filter_by(name="Wartini")).scalar_one()
         treasurer = db.session.execute(sa.select(User).filter_by(username="bendahara")).scalar_one()
         chair = db.session.execute(sa.select(User).filter_by(username="ketua")).scalar_one()
-        loan = loans.apply_for_loan(
+        loan = applications.apply_for_loan(
             wartini,
             product,
             amount=1_200_000,
@@ -131,7 +132,7 @@ def late_loan(live, members):
             today=today,
             by=treasurer,
         )
-        loans.approve_loan(
+        applications.approve_loan(
             loan, by=chair, on=paid_out, today=today, note="", expected_version=loan.version
         )
         loans.disburse_loan(

@@ -41,7 +41,7 @@ def loan_records(member_id: int, on) -> dict:
     """A running loan of the member: recorded by a treasurer, approved by the board."""
     from coop_app.auth.services import create_user
     from coop_app.extensions import db
-    from coop_app.loans import services
+    from coop_app.loans import applications, services
     from coop_app.loans.products import add_loan_product
     from coop_app.members.models import Member
     from tests.loans.conftest import FLAT
@@ -62,7 +62,7 @@ def loan_records(member_id: int, on) -> dict:
         }
     )
     member = db.session.get(Member, member_id)
-    loan = services.apply_for_loan(
+    loan = applications.apply_for_loan(
         member,
         product,
         amount=1_000_000,
@@ -72,7 +72,9 @@ def loan_records(member_id: int, on) -> dict:
         today=on,
         by=recorder,
     )
-    services.approve_loan(loan, by=chair, on=on, today=on, note="", expected_version=loan.version)
+    applications.approve_loan(
+        loan, by=chair, on=on, today=on, note="", expected_version=loan.version
+    )
     entry = services.disburse_loan(
         loan, on=on, today=on, by=recorder, key="matrix:loan", expected_version=loan.version
     )

@@ -29,7 +29,7 @@ from coop_app.errors import DomainError
 from coop_app.extensions import db
 from coop_app.ledger.models import AccountBalance, JournalEntry, JournalLine
 from coop_app.ledger.verify import verify_books
-from coop_app.loans import services
+from coop_app.loans import applications, services
 from coop_app.loans.models import Loan, LoanStatus
 from coop_app.loans.queries import position_of
 from coop_app.members.models import VillageGroup
@@ -230,7 +230,7 @@ def test_several_running_loans_get_boxes_each_and_share_the_members_entry(
     # A second loan of 1.200.000 over 12 months: 100.000 + 18.000 a month, from 5 March.
     second = apply(siti, flat, treasurer, amount=1_200_000)
     db.session.commit()
-    services.approve_loan(
+    applications.approve_loan(
         second, by=board[1], on=date(2026, 2, 3), today=TODAY, note="", expected_version=1
     )
     db.session.commit()

@@ -16,7 +16,7 @@ from coop_app.errors import DomainError, StaleEditError
 from coop_app.extensions import db
 from coop_app.ledger.models import JournalEntry, JournalLine
 from coop_app.ledger.verify import verify_books
-from coop_app.loans import services
+from coop_app.loans import applications, services
 from coop_app.loans.models import Loan, LoanInstallment, LoanStatus
 from coop_app.loans.queries import position_of
 from coop_app.savings import services as savings
@@ -38,7 +38,7 @@ TODAY = date(2026, 11, 20)
 
 
 def apply(member, product, treasurer, *, amount=P, months=N, on=APPLIED):
-    return services.apply_for_loan(
+    return applications.apply_for_loan(
         member,
         product,
         amount=amount,
@@ -54,7 +54,7 @@ def running_loan(borrower, flat, treasurer, board) -> Loan:
     """The worked example, recorded, approved by the chair and paid out on 5 February."""
     loan = apply(borrower, flat, treasurer)
     db.session.commit()
-    services.approve_loan(
+    applications.approve_loan(
         loan, by=board[0], on=DECIDED, today=TODAY, note="", expected_version=loan.version
     )
     db.session.commit()
@@ -94,12 +94,12 @@ def test_the_recorder_can_never_approve_their_own_application(borrower, flat, bo
     loan = apply(borrower, flat, board[0])
     db.session.commit()
     with pytest.raises(DomainError, match="another board member"):
-        services.approve_loan(
+        applications.approve_loan(
             loan, by=board[0], on=DECIDED, today=TODAY, note="", expected_version=loan.version
         )
     db.session.rollback()
     assert db.session.get(Loan, loan.id).status == LoanStatus.APPLIED
-    services.approve_loan(
+    applications.approve_loan(
         loan, by=board[1], on=DECIDED, today=TODAY, note="ok", expected_version=loan.version
     )
     db.session.commit()
@@ -110,12 +110,12 @@ def test_only_the_board_decides_and_a_rejection_posts_nothing(borrower, flat, tr
     loan = apply(borrower, flat, treasurer)
     db.session.commit()
     with pytest.raises(DomainError, match="Only the board"):
-        services.approve_loan(
+        applications.approve_loan(
             loan, by=treasurer, on=DECIDED, today=TODAY, note="", expected_version=loan.version
         )
     db.session.rollback()
     before = entries()
-    services.reject_loan(
+    applications.reject_loan(
         db.session.get(Loan, loan.id),
         by=board[0],
         on=DECIDED,
