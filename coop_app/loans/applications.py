@@ -17,8 +17,8 @@ from coop_app.i18n import format_rupiah
 from coop_app.loans.models import Loan, LoanProduct, LoanStatus
 from coop_app.loans.services import LoanError, check_version, flush_loan
 from coop_app.members.models import Member, MemberStatus
-from coop_app.savings.models import SavingsAccount, SavingsKind, SavingsProduct
-from coop_app.savings.queries import arrears_of, balances_as_of
+from coop_app.savings.models import SavingsKind
+from coop_app.savings.queries import arrears_of, balances_as_of, bylaws_account
 
 #: Loans that still count against the "at most K open loans" rule.
 OPEN = (LoanStatus.APPLIED.value, LoanStatus.APPROVED.value, LoanStatus.ACTIVE.value)
@@ -34,15 +34,7 @@ def _open_loans(member: Member, *, besides: Loan | None = None) -> int:
 
 
 def _arrears_months(member: Member, as_of: date) -> int:
-    account = db.session.execute(
-        sa.select(SavingsAccount)
-        .join(SavingsAccount.product)
-        .where(
-            SavingsAccount.member_id == member.id,
-            SavingsAccount.closed_on.is_(None),
-            SavingsProduct.kind == SavingsKind.MANDATORY.value,
-        )
-    ).scalar_one_or_none()
+    account = bylaws_account(member, SavingsKind.MANDATORY)
     if account is None:
         return 0
     paid = balances_as_of([account.id], as_of)[account.id]

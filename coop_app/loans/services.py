@@ -35,7 +35,8 @@ from coop_app.loans.position import Split, allocate, payoff
 from coop_app.loans.queries import payments_of, position_of
 from coop_app.loans.schedule import Method, build_schedule
 from coop_app.members.models import Member
-from coop_app.savings.models import SavingsAccount, SavingsKind, SavingsProduct
+from coop_app.savings.models import SavingsAccount, SavingsKind
+from coop_app.savings.queries import bylaws_account
 from coop_app.savings.services import EXIT_OFFSETS, EXIT_SETTLED, Owed
 
 SUBLEDGER = "loan"
@@ -185,16 +186,7 @@ def share(amount: int, ppm: int) -> int:
 
 
 def voluntary_account(member: Member) -> SavingsAccount:
-    account = db.session.execute(
-        sa.select(SavingsAccount)
-        .join(SavingsAccount.product)
-        .where(
-            SavingsAccount.member_id == member.id,
-            SavingsAccount.closed_on.is_(None),
-            SavingsProduct.kind == SavingsKind.VOLUNTARY.value,
-            SavingsProduct.automatic.is_(True),
-        )
-    ).scalar_one_or_none()
+    account = bylaws_account(member, SavingsKind.VOLUNTARY)
     if account is None:
         raise LoanError(_("The member has no open voluntary savings account."))
     return account

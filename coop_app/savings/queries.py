@@ -125,6 +125,21 @@ def passbook(account: SavingsAccount) -> list[PassbookRow]:
     return book
 
 
+def bylaws_account(member: Member, kind: SavingsKind) -> SavingsAccount | None:
+    """The member's open account of the bylaws' product of `kind` (the mandatory or the
+    voluntary savings every member has, not a variant such as remittance savings)."""
+    return db.session.execute(
+        sa.select(SavingsAccount)
+        .join(SavingsAccount.product)
+        .where(
+            SavingsAccount.member_id == member.id,
+            SavingsAccount.closed_on.is_(None),
+            SavingsProduct.kind == kind.value,
+            SavingsProduct.automatic.is_(True),
+        )
+    ).scalar_one_or_none()
+
+
 def accounts_of(member: Member) -> list[SavingsAccount]:
     """All the member's savings accounts, the bylaws' three first."""
     return list(
