@@ -20,13 +20,20 @@ from coop_app.extensions import db
 from coop_app.ledger.models import JournalEntry
 from coop_app.ledger.services import reverse_entry
 from coop_app.ledger.verify import verify_books
-from coop_app.loans import services
 from coop_app.loans.models import Loan, LoanStatus
 from coop_app.loans.queries import position_of
-from tests.books import new_key
 from tests.helpers import post
 from tests.loans.conftest import P
-from tests.loans.test_services import PAID_OUT, TODAY, english, entries, repay, running_loan
+from tests.loans.test_services import (
+    PAID_OUT,
+    TODAY,
+    english,
+    entries,
+    pay_off,
+    repay,
+    running_loan,
+    write_off,
+)
 
 __all__ = ["english"]  # messages are matched in English
 
@@ -61,15 +68,7 @@ def test_a_payout_is_not_reversed_from_the_books(borrower, flat, treasurer, boar
 def test_the_entries_of_a_closed_loan_stay(borrower, flat, treasurer, board):
     loan = running_loan(borrower, flat, treasurer, board)
     repayment = repay(loan, 1_180_000, date(2026, 3, 5), treasurer)
-    payoff = services.pay_off_loan(
-        loan,
-        on=date(2026, 3, 20),
-        today=TODAY,
-        by=treasurer,
-        key=new_key(),
-        expected_version=loan.version,
-    )
-    db.session.commit()
+    payoff = pay_off(loan, date(2026, 3, 20), treasurer)
     assert loan.status == LoanStatus.CLOSED
     for entry in (payoff, repayment):
         refused(entry, loan, f"Loan {loan.number} is closed")
@@ -77,17 +76,8 @@ def test_the_entries_of_a_closed_loan_stay(borrower, flat, treasurer, board):
 
 def test_a_write_off_stays(borrower, flat, treasurer, board):
     loan = running_loan(borrower, flat, treasurer, board)
-    write_off = services.write_off_loan(
-        loan,
-        on=TODAY,
-        reason="Pindah ke luar negeri",
-        today=TODAY,
-        by=board[0],
-        key=new_key(),
-        expected_version=loan.version,
-    )
-    db.session.commit()
-    refused(write_off, loan, f"Loan {loan.number} is written off")
+    entry = write_off(loan, board[0])
+    refused(entry, loan, f"Loan {loan.number} is written off")
 
 
 def test_a_repayment_of_a_running_loan_is_reversed(borrower, flat, treasurer, board):

@@ -79,6 +79,14 @@ def repay(loan, amount, on, by):
     return entry
 
 
+def pay_off(loan, on, by):
+    entry = services.pay_off_loan(
+        loan, on=on, today=TODAY, by=by, key=new_key(), expected_version=loan.version
+    )
+    db.session.commit()
+    return entry
+
+
 def credits(entry) -> dict[str, int]:
     return {line.account.purpose: line.amount for line in entry.lines if line.side == "C"}
 
@@ -303,15 +311,7 @@ def test_payoff_costs_what_the_product_rule_says(borrower, flat, treasurer, boar
     assert services.payoff_quote(loan, date(2026, 3, 20)).total == 11_000_000 + 11 * 180_000
     flat.early_payoff = "principal"
     db.session.commit()
-    entry = services.pay_off_loan(
-        loan,
-        on=date(2026, 3, 20),
-        today=TODAY,
-        by=treasurer,
-        key=new_key(),
-        expected_version=loan.version,
-    )
-    db.session.commit()
+    entry = pay_off(loan, date(2026, 3, 20), treasurer)
     assert credits(entry) == {"loans_receivable": 11_000_000}
     assert (loan.status, loan.closed_on, loan.outstanding) == (
         LoanStatus.CLOSED,
@@ -358,30 +358,28 @@ def test_reschedule_keeps_the_old_schedule_and_spreads_what_is_owed(
     assert position_of(loan, date(2026, 4, 30)).days_past_due == 25
 
 
-def test_write_off_moves_what_is_owed_to_a_loss(borrower, flat, treasurer, board):
-    loan = running_loan(borrower, flat, treasurer, board)
-    repay(loan, 1_180_000, date(2026, 3, 5), treasurer)
-    with pytest.raises(DomainError, match="Only the board"):
-        services.write_off_loan(
-            loan,
-            on=TODAY,
-            reason="Pindah ke luar negeri",
-            today=TODAY,
-            by=treasurer,
-            key=new_key(),
-            expected_version=loan.version,
-        )
-    db.session.rollback()
+def write_off(loan, by):
+    """Write the loan off today (the member has moved abroad), and commit."""
     entry = services.write_off_loan(
         loan,
         on=TODAY,
         reason="Pindah ke luar negeri",
         today=TODAY,
-        by=board[0],
+        by=by,
         key=new_key(),
         expected_version=loan.version,
     )
     db.session.commit()
+    return entry
+
+
+def test_write_off_moves_what_is_owed_to_a_loss(borrower, flat, treasurer, board):
+    loan = running_loan(borrower, flat, treasurer, board)
+    repay(loan, 1_180_000, date(2026, 3, 5), treasurer)
+    with pytest.raises(DomainError, match="Only the board"):
+        write_off(loan, treasurer)
+    db.session.rollback()
+    entry = write_off(loan, board[0])
     assert credits(entry) == {"loans_receivable": 11_000_000}
     assert account_balance("loan_write_off") == 11_000_000
     assert (loan.status, loan.outstanding) == (LoanStatus.WRITTEN_OFF, 0)
