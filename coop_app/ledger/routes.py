@@ -127,12 +127,14 @@ def entry(entry_id: int):
 
 
 def _entry_page(found: JournalEntry, form: ReverseForm, status: int = 200):
+    reversal = queries.reversal_of(found)
+    reversible = reversal is None and found.reverses_id is None
     return render_template(
         "books/entry.html",
         entry=found,
         form=form,
-        reversal=queries.reversal_of(found),
-        refused=services.reversal_refused(found),
+        reversal=reversal,
+        refused=services.reversal_refused(found) if reversible else None,
         reversed_entry=db.session.get(JournalEntry, found.reverses_id)
         if found.reverses_id
         else None,

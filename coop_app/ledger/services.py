@@ -163,10 +163,11 @@ def post_entry(
     """
     resolved = resolve_lines(lines)
     check_open(on)
+    entry_unit = Unit(unit).value
     entry = JournalEntry(
         entry_date=on,
         description=" ".join(description.split())[:255],
-        unit=Unit(unit).value,
+        unit=entry_unit,
         source=source,
         source_ref=source_ref,
         idempotency_key=key,
@@ -174,7 +175,6 @@ def post_entry(
         reason=reason,
         created_by_id=by.id if by else None,
     )
-    entry_unit = Unit(unit).value
     with db.session.begin_nested():
         db.session.add(entry)
         _flush_entry()  # a key (or a reversal) already recorded is refused here
