@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from coop_app.auth import audit
 from coop_app.auth.roles import Role
 from coop_app.auth.services import create_user
+from coop_app.db import refresh_statistics
 from coop_app.demo import database_is_empty, seed_demo
 from coop_app.demo_size import DEFAULT_YEARS, MAX_YEARS, MIN_MEMBERS, MIN_YEARS, DemoSize
 from coop_app.errors import DomainError
@@ -92,6 +93,7 @@ def seed_demo_command(seed: int, if_empty: bool, members: int | None, years: int
     detail = f"seed {seed}" + (f", {size.members} members, {size.years} years" if size else "")
     audit.record_cli(action="cli.seed-demo", detail=detail)
     db.session.commit()
+    refresh_statistics(db.engine)
     path = _write_demo_logins(logins)
     district = ""
     if size:

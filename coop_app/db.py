@@ -84,6 +84,19 @@ def reserve_ids(session, table: sa.Table, count: int) -> list[int]:
     return list(range(largest + 1, largest + 1 + count))
 
 
+def refresh_statistics(engine: sa.Engine) -> None:
+    """After a bulk load (the demo seed, a restore), let PostgreSQL's planner see the tables
+    as they now are: ANALYZE, in a transaction of its own.
+
+    Until then it has no statistics and guesses (autovacuum would analyze the tables in
+    time; where it is off, never): on the district dataset, reading a loan's repayments
+    took 3.5 ms instead of 0.3 ms, and a changed query took a whole second. SQLite is
+    left as it is: its queries are written for the plans it makes without statistics."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+
+
 def wants_write_lock() -> bool:
     """Whether a transaction starting now should take SQLite's write lock at once.
 

@@ -69,3 +69,15 @@ def wait_until_a_query_waits_for_a_lock(app) -> None:
         pytest.fail("no query ever waited for a lock")
     finally:
         engine.dispose()
+
+
+def planner_statistics(app, table: str) -> int | None:
+    """How many of a table's columns PostgreSQL has statistics for (ANALYZE writes them;
+    loading rows or building an index does not, and autovacuum is off on the test server);
+    None on SQLite, which keeps none unless asked."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return None
+        return db.session.execute(
+            sa.text("SELECT count(*) FROM pg_stats WHERE tablename = :table"), {"table": table}
+        ).scalar_one()

@@ -19,7 +19,7 @@ from coop_app.loans.models import Loan, LoanEvent, LoanInstallment
 from coop_app.loans.queries import positions_of
 from coop_app.members.models import Member, MemberStatusChange
 from coop_app.savings.models import SavingsAccount, SavingsProduct
-from tests.helpers import only_sqlite
+from tests.helpers import only_sqlite, planner_statistics
 
 MEMBERS, YEARS = 300, 2
 TODAY = date(2026, 11, 1)
@@ -44,11 +44,17 @@ def test_a_district_is_seeded_and_its_books_verify(app):
     assert f"district of {MEMBERS} members over {YEARS} years" in result.output
     verified = app.test_cli_runner().invoke(args=["verify-books"])
     assert verified.exit_code == 0, verified.output
+    _check_planner_statistics(app)
     with app.app_context():
         _check_members()
         _check_savings()
         _check_loans()
         _check_history()
+
+
+def _check_planner_statistics(app) -> None:
+    """PostgreSQL has analyzed the journal once it is loaded (its plans need the figures)."""
+    assert planner_statistics(app, "journal_line") in (None, len(JournalLine.__table__.c))
 
 
 def _check_members() -> None:

@@ -18,8 +18,9 @@ Restore refuses, before changing anything, a file whose checksum or format is wr
 backup of the other database kind or of another schema revision, and a target that has
 data (unless `force`). It then replaces the whole database (SQLite: backup API into the
 target; PostgreSQL: `pg_restore --clean --single-transaction`, so a failure changes
-nothing), verifies the restored books and hands back their totals to compare. The checks
-catch damage, not malice: restore only backups you made (a dump runs its own SQL).
+nothing, then ANALYZE for its planner), verifies the restored books and hands back their
+totals to compare. The checks catch damage, not malice: restore only backups you made (a
+dump runs its own SQL).
 """
 
 import hashlib
@@ -37,6 +38,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask import current_app
 
+from coop_app.db import refresh_statistics
 from coop_app.extensions import db
 from coop_app.ledger.verify import Report, verify_books
 
@@ -201,6 +203,7 @@ def restore_database(src: Path, *, force: bool = False) -> Restored:
     else:
         _restore_postgres(src)
     db.engine.dispose()
+    refresh_statistics(db.engine)
     return Restored(verify_books(), manifest["totals"])
 
 
