@@ -1,5 +1,7 @@
-"""Database base: naming convention, SQLite settings, write transactions, append-only rows."""
+"""Database base: naming convention, SQLite settings, reading and writing transactions,
+append-only rows."""
 
+import logging
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -18,6 +20,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+log = logging.getLogger(__name__)
 
 #: Whole rupiah. Never Numeric on SQLite (it silently rounds large values), never float.
 Money = sa.BigInteger
@@ -98,12 +102,13 @@ def refresh_statistics(engine: sa.Engine) -> None:
 
 
 def wants_write_lock() -> bool:
-    """Whether a transaction starting now should take SQLite's write lock at once.
+    """Whether a transaction starting now may write: SQLite takes its write lock at once,
+    PostgreSQL makes any other transaction READ ONLY.
 
     POST requests and CLI commands write; GET requests only read unless a view marks
-    `g.write_intent` (the audit log does for denied GETs), and a command reads without the
-    lock inside `reading()`. Taking the lock at BEGIN avoids "database is locked" when a
-    read transaction later tries to write.
+    `g.write_intent` before its transaction begins (the audit log and the idle-session
+    check roll back first, then mark), and a command reads inside `reading()`. Taking the
+    lock at BEGIN avoids "database is locked" when a read transaction later tries to write.
     """
     if not has_request_context():
         return not g.get("read_only", False)
@@ -136,12 +141,47 @@ def _on_sqlite_begin(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")
 
 
-def configure_engine(engine: sa.Engine) -> None:
-    """Apply the SQLite pragmas and transaction mode (SQLAlchemy's pysqlite recipe)."""
-    if engine.dialect.name != "sqlite":
+def _on_postgresql_begin(connection) -> None:
+    """Make a transaction that should only read READ ONLY, and note it for the request.
+
+    PostgreSQL then refuses any write in it, so a request that reads may end its
+    transaction with COMMIT (`end_reading`) knowing that nothing is committed."""
+    read_only = not wants_write_lock()
+    if read_only:
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+    if has_request_context():
+        g.reading_transaction = read_only
+
+
+def end_reading(exc: BaseException | None) -> None:
+    """teardown_request: end a request's READ ONLY transaction with COMMIT.
+
+    Ended by the session's ROLLBACK instead, psycopg would forget the statements it has
+    prepared on the connection (it does on every rollback), and PostgreSQL would plan each
+    query of each page again: measured on the district dataset, the member page's record
+    took 1.4 ms to plan and 0.3 ms to run. A READ ONLY transaction has written nothing,
+    so its COMMIT changes nothing. A failed request is rolled back as before."""
+    from coop_app.extensions import db
+
+    if exc is not None or not g.pop("reading_transaction", False):
         return
-    event.listen(engine, "connect", _on_sqlite_connect)
-    event.listen(engine, "begin", _on_sqlite_begin)
+    if not db.session.registry.has() or not db.session().in_transaction():
+        return
+    try:
+        db.session.commit()
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not end the read of %s %s", request.method, request.path)
+
+
+def configure_engine(engine: sa.Engine) -> None:
+    """Apply the SQLite pragmas and transaction mode (SQLAlchemy's pysqlite recipe), or
+    PostgreSQL's read-only transactions for reading."""
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "begin", _on_postgresql_begin)
+    elif engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
 
 
 def init_app(app: Flask) -> None:
@@ -150,6 +190,7 @@ def init_app(app: Flask) -> None:
 
     with app.app_context():
         configure_engine(db.engine)
+    app.teardown_request(end_reading)
 
 
 class AppendOnly:

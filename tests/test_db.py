@@ -2,11 +2,12 @@
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import event
 
 from coop_app import create_app
-from coop_app.auth.models import AuditEvent
+from coop_app.auth.models import AuditEvent, User
 from coop_app.auth.roles import Role
 from coop_app.config import config_for_tests
 from coop_app.db import AppendOnlyViolation
@@ -48,6 +49,44 @@ def test_post_requests_take_the_write_lock_at_begin_and_gets_do_not(app, client,
         event.remove(engine, "before_cursor_execute", record)
     assert post_begins and all(b == "BEGIN IMMEDIATE" for b in post_begins)
     assert get_begins == ["BEGIN"]
+
+
+@only_postgres
+def test_a_page_reads_in_a_read_only_transaction_that_ends_by_commit(app, client, make_user):
+    """A ROLLBACK would make psycopg forget its prepared statements (coop_app.db.end_reading)."""
+    login(client, make_user(Role.TREASURER))
+    ends = []
+    with app.app_context():
+        engine = db.engine
+    record = {kind: (lambda conn, kind=kind: ends.append(kind)) for kind in ("commit", "rollback")}
+    statements = []
+    keep = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    for kind, listener in record.items():
+        event.listen(engine, kind, listener)
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        for kind, listener in record.items():
+            event.remove(engine, kind, listener)
+        event.remove(engine, "before_cursor_execute", keep)
+    assert statements[0] == "SET TRANSACTION READ ONLY" and len(statements) > 1
+    assert ends == ["commit"]
+
+
+@only_postgres
+def test_a_get_that_has_not_said_it_writes_cannot_write(app, make_user):
+    username = make_user(Role.TREASURER)
+    rename = sa.update(User).where(User.username == username).values(full_name="Diubah")
+    with app.test_request_context(), pytest.raises(sa.exc.InternalError, match="read-only"):
+        db.session.execute(rename)
+    with app.test_request_context():
+        g.write_intent = True  # as the audit log and the idle-session check do, before writing
+        db.session.execute(rename)
+        db.session.commit()
+    with app.app_context():
+        renamed = db.session.execute(sa.select(User.full_name).filter_by(username=username))
+        assert renamed.scalar_one() == "Diubah"
 
 
 def test_migrations_leave_no_drift(app):

@@ -117,6 +117,7 @@ def expire_idle_session():
     idle_limit = current_app.config["IDLE_TIMEOUT_MINUTES"] * 60
     last_active = session.get(_LAST_ACTIVE, 0)
     if now - last_active > idle_limit:
+        db.session.rollback()  # the user's look-up began a transaction that only reads
         g.write_intent = True
         audit.mark_denied("session expired")
         end_session(reason="idle")

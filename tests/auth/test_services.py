@@ -1,4 +1,8 @@
-"""Services for users: login attempts and throttling, creation, roles, passwords."""
+"""Services for users: login attempts and throttling, creation, roles, passwords.
+
+The services run in a POST's request context, as the app runs them: a GET's transaction
+only reads (READ ONLY on PostgreSQL; see `coop_app.db.wants_write_lock`).
+"""
 
 import secrets
 import threading
@@ -33,19 +37,19 @@ def _fail(username: str, password: str = WRONG) -> str:
 
 def test_right_credentials_return_the_user_case_insensitively(app, make_user):
     make_user(Role.TREASURER, "bendahara")
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         assert services.attempt_login("  Bendahara ", PASSWORD).username == "bendahara"
 
 
 def test_unknown_user_and_wrong_password_get_the_same_message(app, make_user):
     make_user(Role.TREASURER, "bendahara")
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         assert _fail("bendahara") == _fail("nobody-here") == "Nama pengguna atau kata sandi salah."
 
 
 def test_failures_lock_the_username_with_growing_waits(app, make_user):
     make_user(Role.TREASURER, "bendahara")
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         for _ in range(services.FREE_ATTEMPTS - 1):
             _fail("bendahara")
         assert (
@@ -69,15 +73,15 @@ def test_the_lock_holds_across_workers(make_app, make_user):
     """Two app instances on one database stand for two gunicorn workers."""
     worker_a, worker_b = make_app(), make_app()
     make_user(Role.TREASURER, "bendahara")
-    with worker_a.test_request_context():
+    with worker_a.test_request_context(method="POST"):
         for _ in range(services.FREE_ATTEMPTS):
             _fail("bendahara")
-    with worker_b.test_request_context():
+    with worker_b.test_request_context(method="POST"):
         assert _fail("bendahara", PASSWORD).startswith("Terlalu banyak percobaan gagal.")
 
 
 def test_unknown_usernames_are_throttled_too(app):
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         for _ in range(services.FREE_ATTEMPTS):
             _fail("tebak-tebakan")
         assert (
@@ -88,7 +92,7 @@ def test_unknown_usernames_are_throttled_too(app):
 
 def test_a_success_clears_the_failure_count(app, make_user):
     make_user(Role.TREASURER, "bendahara")
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         _fail("bendahara")
         services.attempt_login("bendahara", PASSWORD)
         db.session.commit()
@@ -97,7 +101,7 @@ def test_a_success_clears_the_failure_count(app, make_user):
 
 def test_an_expired_lock_lets_the_user_try_again(app, make_user):
     make_user(Role.TREASURER, "bendahara")
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         for _ in range(services.FREE_ATTEMPTS):
             _fail("bendahara")
         db.session.get(LoginThrottle, services.throttle_key("bendahara")).locked_until = (
@@ -109,12 +113,12 @@ def test_an_expired_lock_lets_the_user_try_again(app, make_user):
 
 def test_deactivated_users_cannot_log_in(app, make_user):
     make_user(Role.TREASURER, "bendahara", active=False)
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         assert _fail("bendahara", PASSWORD) == "Akun ini sudah dinonaktifkan. Hubungi pengurus."
 
 
 def test_create_user_without_password_makes_a_temporary_one_to_change(app):
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         user, temporary = services.create_user(
             username="Pelatih.Desa", full_name=" Dewi Lestari ", role=Role.TRAINER
         )
@@ -128,7 +132,7 @@ def test_create_user_without_password_makes_a_temporary_one_to_change(app):
 
 @pytest.mark.parametrize("username", ["ab", "spasi di tengah", "-awal", "x" * 65, "nama<script>"])
 def test_create_user_refuses_bad_usernames(app, username):
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         with pytest.raises(DomainError, match="Nama pengguna harus 3 sampai 64 karakter"):
             services.create_user(username=username, full_name="X", role=Role.MEMBER)
         assert db.session.execute(sa.select(sa.func.count()).select_from(User)).scalar() == 0
@@ -136,7 +140,7 @@ def test_create_user_refuses_bad_usernames(app, username):
 
 def test_create_user_refuses_a_taken_username_and_a_weak_password(app, make_user):
     make_user(Role.MEMBER, "anggota")
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         with pytest.raises(DomainError, match="sudah dipakai"):
             services.create_user(username="ANGGOTA", full_name="X", role=Role.MEMBER)
         with pytest.raises(DomainError, match="terlalu umum"):
@@ -147,7 +151,7 @@ def test_create_user_refuses_a_taken_username_and_a_weak_password(app, make_user
 
 def test_role_change_is_refused_on_a_stale_form(app, make_user):
     make_user(Role.TRAINER, "pelatih")
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         user = _user("pelatih")
         loaded_version = user.version
         services.update_user(
@@ -164,7 +168,7 @@ def test_role_change_is_refused_on_a_stale_form(app, make_user):
 
 def test_a_form_without_a_version_is_stale(app, make_user):
     make_user(Role.TRAINER, "pelatih")
-    with app.test_request_context(), pytest.raises(StaleEditError):
+    with app.test_request_context(method="POST"), pytest.raises(StaleEditError):
         services.reset_password(_user("pelatih"), expected_version=None)
 
 
@@ -172,7 +176,7 @@ def test_the_last_active_admin_can_be_neither_demoted_nor_deactivated(app, make_
     make_user(Role.ADMIN, "ketua")
     make_user(Role.ADMIN, "wakil", active=False)
     make_user(Role.TREASURER, "bendahara")
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         ketua, bendahara = _user("ketua"), _user("bendahara")
         with pytest.raises(DomainError, match="paling sedikit satu administrator aktif"):
             services.update_user(
@@ -185,7 +189,7 @@ def test_the_last_active_admin_can_be_neither_demoted_nor_deactivated(app, make_
 def test_admins_cannot_deactivate_themselves(app, make_user):
     make_user(Role.ADMIN, "ketua")
     make_user(Role.ADMIN, "wakil")
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         ketua = _user("ketua")
         with pytest.raises(DomainError, match="akun Anda sendiri"):
             services.set_active(ketua, active=False, by=ketua, expected_version=ketua.version)
@@ -209,7 +213,7 @@ def _log_in_twice(username: str) -> None:
 def test_deactivation_and_password_reset_end_every_session(app, make_user):
     make_user(Role.ADMIN, "ketua")
     make_user(Role.TREASURER, "bendahara")
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         _log_in_twice("bendahara")
         user = _user("bendahara")
         temporary = services.reset_password(user, expected_version=user.version)
@@ -224,7 +228,7 @@ def test_deactivation_and_password_reset_end_every_session(app, make_user):
 
 def test_changing_ones_password_checks_the_current_one_and_the_rules(app, make_user):
     make_user(Role.MEMBER, "anggota", must_change_password=True)
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         user = _user("anggota")
         with pytest.raises(DomainError, match="Kata sandi sekarang salah"):
             services.change_own_password(user, current=WRONG, new="kata-sandi-baru-ku")
@@ -267,7 +271,7 @@ def test_a_concurrent_edit_between_check_and_save_is_stale_not_an_error(make_app
 
 def test_old_failures_are_forgotten(app, make_user):
     make_user(Role.TREASURER, "bendahara")
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         for _ in range(services.FREE_ATTEMPTS):
             _fail("bendahara")
         _fail("orang-lain")
@@ -283,7 +287,7 @@ def test_old_failures_are_forgotten(app, make_user):
 
 
 def test_a_password_typed_as_username_is_never_stored(app):
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         _fail("tiga-ekor-kambing-di-sawah")
         keys = db.session.execute(sa.select(LoginThrottle.key)).scalars().all()
     assert keys == [services.throttle_key("tiga-ekor-kambing-di-sawah")]
@@ -296,14 +300,14 @@ def test_unknown_usernames_still_cost_a_password_check(app, monkeypatch):
     monkeypatch.setattr(
         services, "verify_password", lambda h, p: checked.append(h) or real_verify(h, p)
     )
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         _fail("tidak-ada-orangnya")
     assert len(checked) == 1 and checked[0].startswith("$argon2id$")
 
 
 def test_wrong_current_passwords_are_throttled_like_logins(app, make_user):
     make_user(Role.MEMBER, "anggota")
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         user = _user("anggota")
         for _ in range(services.FREE_ATTEMPTS):
             with pytest.raises(services.LoginRefused, match="Kata sandi sekarang salah"):
