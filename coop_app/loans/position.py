@@ -140,8 +140,9 @@ def position(
     for state in states:
         state.history.append((state.due.due_date, state.unpaid))
     paid = [p for p in sorted(payments, key=lambda p: p.on) if p.on <= as_of]
+    owing = 0
     for payment in paid:
-        _cover(states, payment)
+        owing = _cover(states, payment, owing)
     for state in states:
         state.penalty = _penalty(state, terms, as_of)
     return Position(
@@ -152,10 +153,13 @@ def position(
     )
 
 
-def _cover(states: list[InstallmentState], payment: Payment) -> None:
-    """Put a payment's interest and principal on the oldest installments still owing them."""
+def _cover(states: list[InstallmentState], payment: Payment, owing: int) -> int:
+    """Put a payment's interest and principal on the oldest installments still owing them,
+    from `owing` on (the installments before it are paid in full). Returns the first
+    installment still owing anything afterwards, where the next payment starts looking:
+    a long loan's payments need not walk past its paid installments again and again."""
     interest, principal = payment.interest, payment.principal
-    for state in states:
+    for state in states[owing:]:
         if not interest and not principal:
             break  # all of it is placed: the later installments keep what they owe
         take_interest = min(interest, state.unpaid_interest)
@@ -168,6 +172,9 @@ def _cover(states: list[InstallmentState], payment: Payment) -> None:
             state.history.append((payment.on, state.unpaid))
     if interest or principal:
         raise ValueError("a payment covers more than the schedule asks for")
+    while owing < len(states) and not states[owing].unpaid:
+        owing += 1
+    return owing
 
 
 def _penalty(state: InstallmentState, terms: PenaltyTerms, as_of: date) -> int:
