@@ -46,13 +46,19 @@ def running_loans(member_ids: list[int]) -> list[Loan]:
     """The members' active loans with their products, by loan number."""
     if not member_ids:
         return []
-    return list(
-        db.session.execute(
-            sa.select(Loan)
-            .options(sa.orm.joinedload(Loan.product))
-            .where(Loan.member_id.in_(member_ids), Loan.status == LoanStatus.ACTIVE.value)
-            .order_by(Loan.id)
-        ).scalars()
+    return list(db.session.execute(_running_statement(), {"members": member_ids}).scalars())
+
+
+@cache
+def _running_statement() -> sa.Select:
+    return (
+        sa.select(Loan)
+        .options(sa.orm.joinedload(Loan.product))
+        .where(
+            Loan.member_id.in_(sa.bindparam("members", expanding=True)),
+            Loan.status == LoanStatus.ACTIVE.value,
+        )
+        .order_by(Loan.id)
     )
 
 

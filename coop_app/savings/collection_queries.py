@@ -8,6 +8,7 @@ usual case, a sheet of the current month), and from the journal only for a past 
 """
 
 from datetime import date
+from functools import cache
 
 import sqlalchemy as sa
 
@@ -20,13 +21,7 @@ from coop_app.savings.queries import balances_as_of
 
 def active_members(group_id: int) -> list[Member]:
     """The group's active members, by name (then id, for namesakes)."""
-    return list(
-        db.session.execute(
-            sa.select(Member)
-            .where(Member.group_id == group_id, Member.status == MemberStatus.ACTIVE.value)
-            .order_by(Member.name, Member.id)
-        ).scalars()
-    )
+    return list(db.session.execute(_members_statement(), {"group": group_id}).scalars())
 
 
 def sheet_accounts(member_ids: list[int], kinds: tuple[SavingsKind, ...]) -> list[SavingsAccount]:
@@ -36,19 +31,39 @@ def sheet_accounts(member_ids: list[int], kinds: tuple[SavingsKind, ...]) -> lis
     the database's even after a posting earlier in the transaction."""
     if not member_ids:
         return []
+    kinds = [kind.value for kind in kinds]
     return list(
-        db.session.execute(
-            sa.select(SavingsAccount)
-            .join(SavingsAccount.product)
-            .where(
-                SavingsAccount.member_id.in_(member_ids),
-                SavingsAccount.closed_on.is_(None),
-                SavingsProduct.kind.in_([kind.value for kind in kinds]),
-                SavingsProduct.automatic.is_(True),
-            )
-            .order_by(SavingsAccount.id)
-            .execution_options(populate_existing=True)
-        ).scalars()
+        db.session.execute(_accounts_statement(), {"members": member_ids, "kinds": kinds}).scalars()
+    )
+
+
+# The sheet's statements are built once, with their values as parameters, as the loans'
+# are (loans.collection_queries): the sheet is opened for every group on every collection
+# day.
+
+
+@cache
+def _members_statement() -> sa.Select:
+    return (
+        sa.select(Member)
+        .where(Member.group_id == sa.bindparam("group"), Member.status == MemberStatus.ACTIVE.value)
+        .order_by(Member.name, Member.id)
+    )
+
+
+@cache
+def _accounts_statement() -> sa.Select:
+    return (
+        sa.select(SavingsAccount)
+        .join(SavingsAccount.product)
+        .where(
+            SavingsAccount.member_id.in_(sa.bindparam("members", expanding=True)),
+            SavingsAccount.closed_on.is_(None),
+            SavingsProduct.kind.in_(sa.bindparam("kinds", expanding=True)),
+            SavingsProduct.automatic.is_(True),
+        )
+        .order_by(SavingsAccount.id)
+        .execution_options(populate_existing=True)
     )
 
 
