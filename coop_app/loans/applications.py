@@ -14,8 +14,9 @@ from coop_app.auth.models import User
 from coop_app.auth.roles import Role
 from coop_app.extensions import db
 from coop_app.i18n import format_rupiah
+from coop_app.loans.errors import LoanError
 from coop_app.loans.models import Loan, LoanProduct, LoanStatus
-from coop_app.loans.services import LoanError, check_version, flush_loan
+from coop_app.loans.records import check_version, flush_loan
 from coop_app.members.models import Member, MemberStatus
 from coop_app.savings.models import SavingsKind
 from coop_app.savings.queries import arrears_of, balances_as_of, bylaws_account

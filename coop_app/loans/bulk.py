@@ -39,10 +39,11 @@ from coop_app.ledger.bulk import BulkEntry, post_entries_bulk
 from coop_app.ledger.models import Unit
 from coop_app.ledger.services import debit
 from coop_app.loans.applications import check_terms
+from coop_app.loans.errors import LoanError
 from coop_app.loans.models import Loan, LoanEvent, LoanInstallment, LoanProduct, LoanStatus
 from coop_app.loans.position import Due, Payment, Split, position
 from coop_app.loans.queries import terms_of
-from coop_app.loans.services import LoanError, disbursement_lines, repayment_lines
+from coop_app.loans.services import disbursement_lines, repayment_lines
 from coop_app.members.models import Member
 
 #: Entries per call of the ledger's bulk path.

@@ -41,6 +41,7 @@ from coop_app.ledger.models import JournalEntry, JournalLine, Side
 from coop_app.ledger.services import account_for
 from coop_app.loans import services
 from coop_app.loans.collection_queries import positions_by_key, running_loans
+from coop_app.loans.errors import LoanError
 from coop_app.loans.models import Loan, LoanStatus
 from coop_app.loans.position import Position
 from coop_app.loans.queries import position_of
@@ -123,7 +124,7 @@ def settle(
     except StaleEditError:
         position = position_of(loan, on) if loan.status == LoanStatus.ACTIVE else None
         asks = due_by(position, on) + position.penalty_due if position else 0
-        raise services.LoanError(
+        raise LoanError(
             _(
                 "Loan %(number)s was paid or changed since the sheet was opened; it now asks "
                 "%(amount)s (penalty included). Check the amount and send the sheet again.",

@@ -26,8 +26,9 @@ from coop_app.extensions import db
 from coop_app.ledger.bulk import BulkEntry, post_entries_bulk
 from coop_app.ledger.models import Unit
 from coop_app.ledger.services import debit
-from coop_app.loans import applications, services
+from coop_app.loans import applications, measures, services
 from coop_app.loans.demo_plan import CLOSED, PAYOFF, TERMS, loan_amount, plan_repayments
+from coop_app.loans.errors import LoanError
 from coop_app.loans.models import Loan, LoanProduct
 from coop_app.loans.position import Due, Split
 from coop_app.loans.products import add_loan_product
@@ -179,7 +180,7 @@ class Lender:
                 applications.check_eligible(
                     member, product, amount=amount, months=plan["months"], as_of=on
                 )
-        except services.LoanError:
+        except LoanError:
             return False
         return True
 
@@ -244,7 +245,7 @@ class Lender:
         elif kind == "write_off":
             self._part_payment(loan, stopped)
             on = day_within(rng, stopped + timedelta(days=400), 120)
-            services.write_off_loan(
+            measures.write_off_loan(
                 loan,
                 on=on,
                 reason=WRITE_OFF,
@@ -256,7 +257,7 @@ class Lender:
         elif kind == "reschedule":
             on = stopped + timedelta(days=rng.randint(45, 75))
             left = loan.months - plan["stop"] + 1
-            services.reschedule_loan(
+            measures.reschedule_loan(
                 loan,
                 on=on,
                 months=left + 6,
@@ -272,7 +273,7 @@ class Lender:
             applications.check_eligible(
                 member, self.products[code], amount=TERMS[code][1], months=months, as_of=on
             )
-        except services.LoanError:
+        except LoanError:
             return False
         return True
 

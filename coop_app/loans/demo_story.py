@@ -23,11 +23,11 @@ from coop_app.loans.demo import (
     day_within,
 )
 from coop_app.loans.demo_plan import CLOSED, PAYOFF, TERMS, loan_amount, plan_repayments
+from coop_app.loans.errors import LoanError
 from coop_app.loans.models import EarlyPayoff, LoanProduct, LoanStatus, rate
 from coop_app.loans.position import Due, Payment, allocate, payoff, position
 from coop_app.loans.queries import terms_of
 from coop_app.loans.schedule import Method, build_schedule
-from coop_app.loans.services import LoanError
 from coop_app.members.demo import DEMO_TODAY
 from coop_app.savings.queries import arrears_of
 

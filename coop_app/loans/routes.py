@@ -19,6 +19,7 @@ from coop_app.loans import (
     applications,
     collection,  # noqa: F401  (adds the loans' columns to the savings collection sheet)
     forms,
+    measures,
     sections,  # noqa: F401  (adds the member page's loans section)
     services,
 )
@@ -239,7 +240,7 @@ def reschedule(loan_id: int):
         loan,
         form,
         "reschedule",
-        lambda: services.reschedule_loan(
+        lambda: measures.reschedule_loan(
             loan,
             on=form.on.data,
             months=form.months.data,
@@ -340,7 +341,7 @@ def write_off(loan_id: int):
         loan,
         form,
         "write_off",
-        lambda key: services.write_off_loan(
+        lambda key: measures.write_off_loan(
             loan,
             on=form.on.data,
             reason=form.reason.data,

@@ -24,7 +24,7 @@ from flask.globals import request_ctx
 from coop_app.auth.roles import Role
 from coop_app.extensions import db
 from coop_app.ledger.services import reverse_entry
-from coop_app.loans import services
+from coop_app.loans import measures, services
 from coop_app.loans.models import Loan, QualityClass
 from coop_app.loans.portfolio import (
     band_of,
@@ -256,7 +256,7 @@ def later_events(book, treasurer):
         expected_version=book.c.version,
     )
     db.session.commit()
-    services.write_off_loan(
+    measures.write_off_loan(
         book.d,
         on=date(2026, 6, 15),
         reason="Pindah ke luar negeri",
@@ -268,7 +268,7 @@ def later_events(book, treasurer):
     db.session.commit()
     reverse_entry(book.entries[book.a.id, 5], on=date(2026, 6, 20), reason="Salah catat", by=None)
     db.session.commit()
-    services.reschedule_loan(
+    measures.reschedule_loan(
         book.b,
         on=date(2026, 7, 1),
         months=10,

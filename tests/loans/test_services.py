@@ -16,7 +16,7 @@ from coop_app.errors import DomainError, StaleEditError
 from coop_app.extensions import db
 from coop_app.ledger.models import JournalEntry, JournalLine
 from coop_app.ledger.verify import verify_books
-from coop_app.loans import applications, services
+from coop_app.loans import applications, measures, services
 from coop_app.loans.models import Loan, LoanInstallment, LoanStatus
 from coop_app.loans.queries import position_of
 from coop_app.savings import services as savings
@@ -329,7 +329,7 @@ def test_reschedule_keeps_the_old_schedule_and_spreads_what_is_owed(
 ):
     loan = running_loan(borrower, flat, treasurer, board)
     repay(loan, 1_180_000, date(2026, 3, 5), treasurer)
-    services.reschedule_loan(
+    measures.reschedule_loan(
         loan,
         on=date(2026, 5, 1),
         months=10,
@@ -360,7 +360,7 @@ def test_reschedule_keeps_the_old_schedule_and_spreads_what_is_owed(
 
 def write_off(loan, by):
     """Write the loan off today (the member has moved abroad), and commit."""
-    entry = services.write_off_loan(
+    entry = measures.write_off_loan(
         loan,
         on=TODAY,
         reason="Pindah ke luar negeri",
