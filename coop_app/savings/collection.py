@@ -23,9 +23,10 @@ from coop_app.ledger.models import JournalEntry, Side, Unit
 from coop_app.ledger.services import Line, debit, month_start, post_entry
 from coop_app.members.models import Member, VillageGroup
 from coop_app.savings.collection_queries import active_members, balances_on, sheet_accounts
+from coop_app.savings.errors import SavingsError
 from coop_app.savings.models import CollectionBatch, SavingsAccount, SavingsKind
 from coop_app.savings.queries import arrears_of
-from coop_app.savings.services import SavingsError, check_usable, savings_line
+from coop_app.savings.services import check_usable, savings_line
 
 #: The sheet's money columns for savings, in order.
 COLUMNS = (SavingsKind.MANDATORY, SavingsKind.VOLUNTARY)
