@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from coop_app.dashboard.routes import bp as dashboard_bp
     from coop_app.health import bp as health_bp
     from coop_app.ledger.routes import bp as books_bp
+    from coop_app.loans.product_routes import bp as loan_products_bp
     from coop_app.loans.report_routes import bp as loan_reports_bp
     from coop_app.loans.routes import bp as loans_bp
     from coop_app.loans.simulator import bp as loan_simulator_bp
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(books_bp, url_prefix="/books")
     app.register_blueprint(loans_bp, url_prefix="/loans")
     app.register_blueprint(loan_simulator_bp, url_prefix="/loans/simulator")
+    app.register_blueprint(loan_products_bp, url_prefix="/loans/products")
     app.register_blueprint(loan_reports_bp, url_prefix="/loans/reports")
 
 

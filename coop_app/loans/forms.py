@@ -43,6 +43,15 @@ ORDER_LABELS = {
 }
 
 
+def labels() -> dict:
+    """The labels the loan screens show for a loan's status, method and early payoff."""
+    return {
+        "status_labels": STATUS_LABELS,
+        "method_labels": METHOD_LABELS,
+        "payoff_labels": PAYOFF_LABELS,
+    }
+
+
 class PercentField(StringField):
     """A percentage typed as `1,5` or `1.5`; `data` is parts per million (15000)."""
 

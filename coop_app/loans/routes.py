@@ -1,4 +1,5 @@
-"""Screens of loans: the list, an application, one loan with its schedule and actions, products."""
+"""Screens of loans: the list, an application, one loan with its schedule and actions
+(the products are `product_routes`)."""
 
 from datetime import date
 
@@ -24,7 +25,6 @@ from coop_app.loans import (
     services,
 )
 from coop_app.loans.models import Loan, LoanEvent, LoanProduct, LoanStatus
-from coop_app.loans.products import add_loan_product
 from coop_app.loans.queries import position_of, schedule_of
 from coop_app.members.models import Member
 from coop_app.once import post_once
@@ -46,14 +46,6 @@ def _user():
     return current_user._get_current_object()
 
 
-def _labels() -> dict:
-    return {
-        "status_labels": forms.STATUS_LABELS,
-        "method_labels": forms.METHOD_LABELS,
-        "payoff_labels": forms.PAYOFF_LABELS,
-    }
-
-
 @bp.get("/")
 @allow(A, T, S)
 def index():
@@ -63,7 +55,7 @@ def index():
     if status in forms.STATUS_LABELS:
         query = query.where(Loan.status == status)
     page = db.paginate(query, per_page=PAGE_SIZE, max_per_page=PAGE_SIZE)
-    return render_template("loans/index.html", page=page, status=status, **_labels())
+    return render_template("loans/index.html", page=page, status=status, **forms.labels())
 
 
 # --- applications ---------------------------------------------------------------------------
@@ -154,7 +146,7 @@ def _loan_page(loan: Loan, status: int = 200, **overrides):
         events=list(events),
         forms=_action_forms(loan, today) | overrides,
         today=today,
-        **_labels(),
+        **forms.labels(),
     )
     return page, status
 
@@ -374,63 +366,3 @@ def receipt(loan_id: int, entry_id: int):
         parts=parts,
         position=position_of(loan, entry.entry_date),
     )
-
-
-# --- products -------------------------------------------------------------------------------
-
-
-def _products_page(form: forms.ProductForm, status: int = 200):
-    products = db.session.execute(sa.select(LoanProduct).order_by(LoanProduct.code)).scalars()
-    page = render_template(
-        "loans/products.html",
-        form=form,
-        products=list(products),
-        penalty_labels=forms.PENALTY_LABELS,
-        order_labels=forms.ORDER_LABELS,
-        **_labels(),
-    )
-    return page, status
-
-
-@bp.get("/products")
-@allow(A, T, S)
-def products():
-    return _products_page(forms.ProductForm())
-
-
-@bp.post("/products")
-@allow(A)
-def add_product():
-    form = forms.ProductForm()
-    if not form.validate_on_submit():
-        return _products_page(form, REFUSED)
-    try:
-        product = add_loan_product(
-            code=form.code.data,
-            name=form.name.data,
-            method=form.method.data,
-            rate_ppm=form.rate.data,
-            min_months=form.min_months.data,
-            max_months=form.max_months.data,
-            ceiling=form.ceiling.data,
-            admin_fee_ppm=form.admin_fee.data or 0,
-            savings_ppm=form.savings.data or 0,
-            rounding=form.rounding.data,
-            penalty_kind=form.penalty_kind.data,
-            penalty_rate_ppm=form.penalty_rate.data or 0,
-            penalty_per_day=form.penalty_per_day.data or 0,
-            grace_days=form.grace_days.data or 0,
-            penalty_cap=form.penalty_cap.data,
-            early_payoff=form.early_payoff.data,
-            allocation_order=form.allocation_order.data,
-            overpayment=form.overpayment.data,
-            max_arrears_months=form.max_arrears_months.data,
-            max_open_loans=form.max_open_loans.data,
-        )
-    except DomainError as error:
-        db.session.rollback()
-        form.code.errors = [error.message]
-        return _products_page(form, REFUSED)
-    db.session.commit()
-    flash(_("The loan product %(name)s has been added.", name=product.name), "success")
-    return redirect(url_for("loans.products"))

@@ -32,8 +32,8 @@ LOAN_ROUTES = {
         302,
         OTHERS_RECORD,
     ),
-    "loans.products": ("GET", "/loans/products", (A, T, S), 200, 302),
-    "loans.add_product#post": ("POST", "/loans/products", (A,), 422, 302),
+    "loan_products.index": ("GET", "/loans/products", (A, T, S), 200, 302),
+    "loan_products.add#post": ("POST", "/loans/products", (A,), 422, 302),
 }
 
 
