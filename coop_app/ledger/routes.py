@@ -13,7 +13,7 @@ from coop_app.errors import REFUSED, DomainError
 from coop_app.extensions import db
 from coop_app.forms import choice_list, parse_day
 from coop_app.i18n import format_month, local_today
-from coop_app.ledger import exporting, queries, services
+from coop_app.ledger import administration, exporting, queries, reversals
 from coop_app.ledger.forms import KIND_LABELS, UNIT_LABELS, AccountForm, LockForm, ReverseForm
 from coop_app.ledger.models import Account, AccountKind, JournalEntry, PeriodLock, Unit
 from coop_app.spreadsheets import workbook_bytes, xlsx_download
@@ -134,7 +134,7 @@ def _entry_page(found: JournalEntry, form: ReverseForm, status: int = 200):
         entry=found,
         form=form,
         reversal=reversal,
-        refused=services.reversal_refused(found) if reversible else None,
+        refused=reversals.reversal_refused(found) if reversible else None,
         reversed_entry=db.session.get(JournalEntry, found.reverses_id)
         if found.reverses_id
         else None,
@@ -150,7 +150,7 @@ def reverse(entry_id: int):
     try:
         if not form.validate_on_submit():
             raise DomainError(_("Give the date and the reason of the reversal."))
-        reversal = services.reverse_entry(
+        reversal = reversals.reverse_entry(
             found,
             on=form.on.data,
             reason=form.reason.data,
@@ -205,7 +205,7 @@ def lock_period():
         if not form.validate_on_submit():
             raise DomainError(_("Choose a month to close."))
         month = date.fromisoformat(form.month.data)
-        services.lock_period(month, today=today, by=current_user._get_current_object())
+        administration.lock_period(month, today=today, by=current_user._get_current_object())
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
@@ -237,7 +237,7 @@ def add_account():
     if not form.validate_on_submit():
         return _accounts_page(form, REFUSED)
     try:
-        account = services.add_account(
+        account = administration.add_account(
             code=form.code.data,
             name=form.name.data,
             kind=AccountKind(form.kind.data),

@@ -19,9 +19,11 @@ from coop_app.auth.models import User
 from coop_app.auth.roles import Role
 from coop_app.extensions import db
 from coop_app.i18n import format_rupiah
+from coop_app.ledger.administration import lock_period
 from coop_app.ledger.bulk import post_entries_bulk
 from coop_app.ledger.models import Account, JournalEntry
-from coop_app.ledger.services import lock_period, month_start, reverse_entry
+from coop_app.ledger.reversals import reverse_entry
+from coop_app.ledger.services import month_start
 from coop_app.members.demo import DEMO_TODAY, between
 from coop_app.members.models import Member, MemberStatus, MigrantProfile, VillageGroup
 from coop_app.savings.demo_plan import (

@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from coop_app.db import AppendOnlyViolation
 from coop_app.errors import DomainError
 from coop_app.extensions import db
+from coop_app.ledger.administration import add_account, lock_period
 from coop_app.ledger.models import (
     Account,
     AccountBalance,
@@ -21,16 +22,8 @@ from coop_app.ledger.models import (
     Side,
     Unit,
 )
-from coop_app.ledger.services import (
-    Line,
-    PostingError,
-    add_account,
-    credit,
-    debit,
-    lock_period,
-    post_entry,
-    reverse_entry,
-)
+from coop_app.ledger.reversals import reverse_entry
+from coop_app.ledger.services import Line, PostingError, credit, debit, post_entry
 from coop_app.savings import services as savings
 from coop_app.savings.models import SavingsAccount, SavingsKind
 from tests.books import account_balance, new_key, savings_balance

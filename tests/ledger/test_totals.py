@@ -14,7 +14,8 @@ from coop_app.extensions import db
 from coop_app.ledger.bulk import BulkEntry, post_entries_bulk
 from coop_app.ledger.models import Account, JournalEntry, JournalLine, PeriodTotal, Unit
 from coop_app.ledger.queries import statement, trial_balance
-from coop_app.ledger.services import credit, debit, post_entry, reverse_entry
+from coop_app.ledger.reversals import reverse_entry
+from coop_app.ledger.services import credit, debit, post_entry
 from coop_app.ledger.verify import verify_books
 from tests.books import new_key
 from tests.savings.conftest import TODAY

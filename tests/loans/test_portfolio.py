@@ -23,7 +23,7 @@ from flask.globals import request_ctx
 
 from coop_app.auth.roles import Role
 from coop_app.extensions import db
-from coop_app.ledger.services import reverse_entry
+from coop_app.ledger.reversals import reverse_entry
 from coop_app.loans import measures, services
 from coop_app.loans.models import Loan, QualityClass
 from coop_app.loans.portfolio import (

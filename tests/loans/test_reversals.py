@@ -18,7 +18,7 @@ from coop_app.auth.roles import Role
 from coop_app.errors import DomainError
 from coop_app.extensions import db
 from coop_app.ledger.models import JournalEntry
-from coop_app.ledger.services import reverse_entry
+from coop_app.ledger.reversals import reverse_entry
 from coop_app.ledger.verify import verify_books
 from coop_app.loans.models import Loan, LoanStatus
 from coop_app.loans.queries import position_of

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from coop_app.extensions import db
-from coop_app.ledger.services import reverse_entry
+from coop_app.ledger.reversals import reverse_entry
 from coop_app.members.models import MemberStatus
 from coop_app.members.services import register_member
 from coop_app.savings import services

@@ -17,6 +17,7 @@ from coop_app.config import config_for_tests
 from coop_app.demo import seed_demo
 from coop_app.errors import DomainError
 from coop_app.extensions import db
+from coop_app.ledger.administration import lock_period
 from coop_app.ledger.bulk import BulkEntry, post_entries_bulk
 from coop_app.ledger.models import (
     Account,
@@ -27,14 +28,7 @@ from coop_app.ledger.models import (
     Side,
     Unit,
 )
-from coop_app.ledger.services import (
-    PostingError,
-    credit,
-    debit,
-    is_locked,
-    lock_period,
-    post_entry,
-)
+from coop_app.ledger.services import PostingError, credit, debit, is_locked, post_entry
 from coop_app.ledger.subledgers import SUBLEDGERS
 from coop_app.members.demo import DEMO_TODAY
 from coop_app.members.models import Member

@@ -11,7 +11,8 @@ from flask_babel import force_locale
 from coop_app.errors import DomainError
 from coop_app.extensions import db
 from coop_app.ledger.models import Account, AccountBalance, JournalEntry, JournalLine, Unit
-from coop_app.ledger.services import credit, debit, post_entry, reverse_entry
+from coop_app.ledger.reversals import reverse_entry
+from coop_app.ledger.services import credit, debit, post_entry
 from coop_app.members.models import MemberStatus
 from coop_app.members.services import change_status, register_member
 from coop_app.savings import services

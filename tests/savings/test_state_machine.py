@@ -22,7 +22,8 @@ from coop_app.errors import DomainError
 from coop_app.extensions import db
 from coop_app.forms import MAX_RUPIAH
 from coop_app.ledger.models import AccountBalance, JournalEntry, JournalLine, Unit
-from coop_app.ledger.services import credit, debit, post_entry, reverse_entry
+from coop_app.ledger.reversals import reverse_entry
+from coop_app.ledger.services import credit, debit, post_entry
 from coop_app.members.models import Member, MemberStatus
 from coop_app.members.services import change_status, register_member
 from coop_app.savings import services
