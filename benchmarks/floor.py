@@ -16,11 +16,10 @@ These routes exist only in this module; the app itself never has them.
 from flask import render_template
 
 from benchmarks.pages import LAYOUT_MARKER
-from coop_app import create_app
 from coop_app.auth.access import allow
 from coop_app.auth.roles import Role
+from wsgi import app
 
-app = create_app()
 _LAYOUT = app.jinja_env.from_string(
     '{% extends "base.html" %}{% block title %}Bench{% endblock %}'
     '{% block content %}<p data-testid="' + LAYOUT_MARKER + '"></p>{% endblock %}'
