@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from coop_app.auth import audit
 from coop_app.auth.access import allow
@@ -143,7 +144,7 @@ def _receipt_row(entry: JournalEntry, member: Member) -> tuple:
 def collection_sheet(group_id: int):
     """One village group's month: one row per member (savings, and each running loan's
     installment and penalty), one submit, one entry and one receipt each."""
-    group = db.get_or_404(VillageGroup, group_id)
+    group = db.get_or_404(VillageGroup, group_id, options=[joinedload(VillageGroup.village)])
     month, today = _month_arg(), local_today()
     day = collection.sheet_day(month, today)
     form = SheetForm(collection.sheet_rows(group, month, as_of=day), month=month, today=today)
