@@ -101,12 +101,11 @@ def sheet_items(member_ids: list[int], *, month: date, as_of: date) -> dict[int,
 
 def _lateness(position: Position) -> str:
     """The warning of a loan that is late: how many days, and what is overdue."""
-    if not position.days_past_due:
+    days = position.days_past_due
+    if not days:
         return ""
     return _(
-        "%(days)d days late; overdue %(amount)s",
-        days=position.days_past_due,
-        amount=format_rupiah(position.overdue),
+        "%(days)d days late; overdue %(amount)s", days=days, amount=format_rupiah(position.overdue)
     )
 
 

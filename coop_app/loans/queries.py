@@ -7,6 +7,7 @@ from datetime import date
 from functools import cache
 
 import sqlalchemy as sa
+from flask import g
 
 from coop_app.extensions import db
 from coop_app.ledger.models import JournalEntry, JournalLine, Side
@@ -60,9 +61,16 @@ _COMPONENT_OF = {
 
 
 def repayment_purposes() -> dict[int, str]:
-    """The accounts a repayment credits, by id, with the component each one pays."""
-    accounts = accounts_for(*_COMPONENT_OF)
-    return {accounts[purpose].id: component for purpose, component in _COMPONENT_OF.items()}
+    """The accounts a repayment credits, by id, with the component each one pays.
+
+    Asked once per request (or command): a page reads every running loan's repayments
+    with it, and the accounts programs post to do not change while it runs."""
+    if "repayment_purposes" not in g:
+        accounts = accounts_for(*_COMPONENT_OF)
+        g.repayment_purposes = {
+            accounts[purpose].id: component for purpose, component in _COMPONENT_OF.items()
+        }
+    return g.repayment_purposes
 
 
 def counted_on(as_of: date) -> tuple:
