@@ -15,13 +15,20 @@ from coop_app.members.models import Member
 from coop_app.savings.services import EXIT_OFFSETS, EXIT_SETTLED, Owed
 
 
+def _running_loans(member: Member) -> list[Loan]:
+    return list(
+        db.session.execute(
+            sa.select(Loan).where(
+                Loan.member_id == member.id, Loan.status == LoanStatus.ACTIVE.value
+            )
+        ).scalars()
+    )
+
+
 def _owed_at_exit(member: Member, on: date) -> list[Owed]:
     """A leaving member's running loans: penalty and interest due, and all the principal."""
     owed = []
-    loans = db.session.execute(
-        sa.select(Loan).where(Loan.member_id == member.id, Loan.status == LoanStatus.ACTIVE.value)
-    ).scalars()
-    for loan in loans:
+    for loan in _running_loans(member):
         position = position_of(loan, on)
         for label, purpose, amount in (
             (
@@ -47,10 +54,7 @@ def _owed_at_exit(member: Member, on: date) -> list[Owed]:
 
 def _close_settled_loans(member: Member, on: date) -> None:
     """Loans whose principal the exit settlement paid in full are closed with it."""
-    loans = db.session.execute(
-        sa.select(Loan).where(Loan.member_id == member.id, Loan.status == LoanStatus.ACTIVE.value)
-    ).scalars()
-    for loan in loans:
+    for loan in _running_loans(member):
         db.session.refresh(loan, ["outstanding"])
         if loan.outstanding == 0:
             close_loan(loan, on)

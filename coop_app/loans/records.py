@@ -41,11 +41,13 @@ def flush_loan() -> None:
 
 
 def check_running(loan: Loan) -> None:
+    """Refuse an action on a loan that is not running (not yet paid out, or finished)."""
     if loan.status != LoanStatus.ACTIVE:
         raise LoanError(_("This loan is not running: it is closed or not yet disbursed."))
 
 
 def check_day(on: date, today: date, since: date | None) -> None:
+    """Refuse a date in the future, or before `since` (the decision, the payout)."""
     if on > today:
         raise LoanError(_("The date cannot be in the future."))
     if since is not None and on < since:
@@ -53,5 +55,6 @@ def check_day(on: date, today: date, since: date | None) -> None:
 
 
 def close_loan(loan: Loan, on: date) -> None:
+    """Close a loan that asks for nothing more (paid up, paid off, settled at exit)."""
     loan.status, loan.closed_on = LoanStatus.CLOSED.value, on
     flush_loan()

@@ -57,6 +57,7 @@ def voluntary_account(member: Member) -> SavingsAccount:
 
 
 def loan_line(loan: Loan, purpose: str, side: Side, amount: int) -> Line:
+    """A line on the account of `purpose` naming the loan (its sub-ledger) and its member."""
     return Line(purpose, side, amount, member_id=loan.member_id, subaccount=loan.subaccount)
 
 
@@ -130,6 +131,8 @@ def disbursement_lines(loan: Loan, product: LoanProduct) -> list[Line]:
 
 
 def store_schedule(loan: Loan, *, version: int, principal: int, months: int, start: date) -> None:
+    """Store the schedule of `principal` over `months` from `start` as the loan's `version`
+    (the payout's is 0, each reschedule's the next); earlier versions are kept."""
     for item in build_schedule(
         principal=principal,
         months=months,

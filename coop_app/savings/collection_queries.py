@@ -31,10 +31,9 @@ def sheet_accounts(member_ids: list[int], kinds: tuple[SavingsKind, ...]) -> lis
     the database's even after a posting earlier in the transaction."""
     if not member_ids:
         return []
-    kinds = [kind.value for kind in kinds]
-    return list(
-        db.session.execute(_accounts_statement(), {"members": member_ids, "kinds": kinds}).scalars()
-    )
+    values = [kind.value for kind in kinds]
+    rows = db.session.execute(_accounts_statement(), {"members": member_ids, "kinds": values})
+    return list(rows.scalars())
 
 
 # The sheet's statements are built once, with their values as parameters, as the loans'
