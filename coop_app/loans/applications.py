@@ -54,11 +54,12 @@ def check_eligible(
     """The product's terms and the bylaws' eligibility, or LoanError saying which fails."""
     check_terms(member, product, amount=amount, months=months)
     check_arrears(product, _arrears_months(member, as_of))
-    if _open_loans(member, besides=loan) >= product.max_open_loans:
+    open_loans = _open_loans(member, besides=loan)
+    if open_loans >= product.max_open_loans:
         raise LoanError(
             _(
                 "The member already has %(n)d open loan(s); this product allows %(max)d.",
-                n=_open_loans(member, besides=loan),
+                n=open_loans,
                 max=product.max_open_loans,
             )
         )
