@@ -22,10 +22,10 @@ from coop_app.extensions import db
 from coop_app.ledger.models import JournalEntry, Side, Unit
 from coop_app.ledger.services import Line, debit, month_start, post_entry
 from coop_app.members.models import Member, VillageGroup
-from coop_app.savings.collection_queries import active_members, balances_on, sheet_accounts
+from coop_app.savings.collection_queries import active_members, balances_on
 from coop_app.savings.errors import SavingsError
 from coop_app.savings.models import CollectionBatch, SavingsAccount, SavingsKind
-from coop_app.savings.queries import arrears_of
+from coop_app.savings.queries import arrears_of, bylaws_accounts
 from coop_app.savings.services import check_usable, savings_line
 
 #: The sheet's money columns for savings, in order.
@@ -163,7 +163,7 @@ def sheet_rows(group: VillageGroup, month: date, *, as_of: date | None = None) -
     One query per kind of data for the whole group (see `collection_queries`), and none
     that reads the members' history when the month is the current one."""
     rows = {member.id: SheetRow(member) for member in active_members(group.id)}
-    for account in sheet_accounts(list(rows), COLUMNS):
+    for account in bylaws_accounts(list(rows), COLUMNS):
         rows[account.member_id].accounts[account.product.savings_kind] = account
     last = month_end(month)
     mandatory = [

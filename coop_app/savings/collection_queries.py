@@ -1,5 +1,6 @@
-"""Reads of the collection sheet: a group's active members, their sheet accounts and what
-each has paid into mandatory savings by a day, one query per kind of data for the group.
+"""Reads of the collection sheet: a group's active members (their accounts are
+`queries.bylaws_accounts`) and what each has paid into mandatory savings by a day, one
+query per kind of data for the group.
 
 The sheet is opened every collection day for every group, so its cost must not grow with
 the length of the members' history: the mandatory savings paid by the month's end come
@@ -15,25 +16,13 @@ import sqlalchemy as sa
 from coop_app.extensions import db
 from coop_app.ledger.models import JournalEntry
 from coop_app.members.models import Member, MemberStatus
-from coop_app.savings.models import SavingsAccount, SavingsKind, SavingsProduct
+from coop_app.savings.models import SavingsAccount
 from coop_app.savings.queries import balances_as_of
 
 
 def active_members(group_id: int) -> list[Member]:
     """The group's active members, by name (then id, for namesakes)."""
     return list(db.session.execute(_members_statement(), {"group": group_id}).scalars())
-
-
-def sheet_accounts(member_ids: list[int], kinds: tuple[SavingsKind, ...]) -> list[SavingsAccount]:
-    """The members' open accounts of the automatic products of `kinds` (the bylaws'
-    mandatory and voluntary savings, not a variant such as remittance savings), as stored
-    now: accounts already in the session are refreshed, so that their cached balances are
-    the database's even after a posting earlier in the transaction."""
-    if not member_ids:
-        return []
-    values = [kind.value for kind in kinds]
-    rows = db.session.execute(_accounts_statement(), {"members": member_ids, "kinds": values})
-    return list(rows.scalars())
 
 
 # The sheet's statements are built once, with their values as parameters, as the loans'
@@ -50,29 +39,13 @@ def _members_statement() -> sa.Select:
     )
 
 
-@cache
-def _accounts_statement() -> sa.Select:
-    return (
-        sa.select(SavingsAccount)
-        .join(SavingsAccount.product)
-        .where(
-            SavingsAccount.member_id.in_(sa.bindparam("members", expanding=True)),
-            SavingsAccount.closed_on.is_(None),
-            SavingsProduct.kind.in_(sa.bindparam("kinds", expanding=True)),
-            SavingsProduct.automatic.is_(True),
-        )
-        .order_by(SavingsAccount.id)
-        .execution_options(populate_existing=True)
-    )
-
-
 def last_entry_date() -> date | None:
     """The date of the journal's latest entry (one step down its entry-date index)."""
     return db.session.execute(sa.select(sa.func.max(JournalEntry.entry_date))).scalar()
 
 
 def balances_on(accounts: list[SavingsAccount], day: date) -> dict[int, int]:
-    """The balances of `accounts` (as `sheet_accounts` read them) counting entries dated
+    """The balances of `accounts` (as `queries.bylaws_accounts` reads them) counting entries dated
     up to `day`, by account id: what `queries.balances_as_of` gives. When no entry of the
     journal is dated after `day` they are the cached balances (a cached balance is the sum
     of all the account's lines, as the books' verification checks), so that the current

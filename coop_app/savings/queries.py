@@ -3,6 +3,7 @@
 import math
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -125,19 +126,40 @@ def passbook(account: SavingsAccount) -> list[PassbookRow]:
     return book
 
 
+def bylaws_accounts(member_ids: list[int], kinds: tuple[SavingsKind, ...]) -> list[SavingsAccount]:
+    """The members' open accounts of the bylaws' products of `kinds` (the mandatory and
+    voluntary savings every member has, not a variant such as remittance savings), as
+    stored now: accounts already in the session are refreshed, so that their cached
+    balances are the database's even after a posting earlier in the transaction."""
+    if not member_ids:
+        return []
+    values = [kind.value for kind in kinds]
+    rows = db.session.execute(_bylaws_statement(), {"members": member_ids, "kinds": values})
+    return list(rows.scalars())
+
+
 def bylaws_account(member: Member, kind: SavingsKind) -> SavingsAccount | None:
-    """The member's open account of the bylaws' product of `kind` (the mandatory or the
-    voluntary savings every member has, not a variant such as remittance savings)."""
-    return db.session.execute(
+    """The member's open account of the bylaws' product of `kind` (see `bylaws_accounts`)."""
+    rows = db.session.execute(_bylaws_statement(), {"members": [member.id], "kinds": [kind.value]})
+    return rows.scalars().one_or_none()
+
+
+@cache
+def _bylaws_statement() -> sa.Select:
+    """Built once, with its values as parameters: the collection sheet asks it for every
+    group on every collection day."""
+    return (
         sa.select(SavingsAccount)
         .join(SavingsAccount.product)
         .where(
-            SavingsAccount.member_id == member.id,
+            SavingsAccount.member_id.in_(sa.bindparam("members", expanding=True)),
             SavingsAccount.closed_on.is_(None),
-            SavingsProduct.kind == kind.value,
+            SavingsProduct.kind.in_(sa.bindparam("kinds", expanding=True)),
             SavingsProduct.automatic.is_(True),
         )
-    ).scalar_one_or_none()
+        .order_by(SavingsAccount.id)
+        .execution_options(populate_existing=True)
+    )
 
 
 def accounts_of(member: Member) -> list[SavingsAccount]:

@@ -12,9 +12,9 @@ from coop_app.members.models import MemberStatus
 from coop_app.members.services import register_member
 from coop_app.savings import services
 from coop_app.savings.collection import month_end, sheet_rows
-from coop_app.savings.collection_queries import balances_on, sheet_accounts
+from coop_app.savings.collection_queries import balances_on
 from coop_app.savings.models import SavingsKind
-from coop_app.savings.queries import arrears_of, balances_as_of
+from coop_app.savings.queries import arrears_of, balances_as_of, bylaws_accounts
 from tests.books import new_key
 from tests.members.conftest import member_data
 from tests.savings.conftest import TODAY, account_of
@@ -66,7 +66,7 @@ def mawar(group, treasurer):
 
 def sheet_balances(members, day: date) -> tuple[dict, dict]:
     """The balances on `day` as the sheet reads them, and from the journal."""
-    accounts = sheet_accounts([member.id for member in members.values()], (M, V))
+    accounts = bylaws_accounts([member.id for member in members.values()], (M, V))
     assert len(accounts) == 2 * len(members)
     ids = [account.id for account in accounts]
     return balances_on(accounts, day), balances_as_of(ids, day)
